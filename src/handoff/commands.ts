@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+import { BootstrapError } from '../util/errors.js';
+import { STAGES, type StageId } from './specs.js';
+
+export interface CatalystCommand {
+  stage: StageId;
+  /** Absolute path of the stage's spec file. */
+  spec: string;
+  /** The full command: the Catalyst command words, then `-c <catalyst.conf> -f <spec>`. */
+  argv: string[];
+}
+
+/**
+ * The Catalyst runs of a hand-off, in order. `catalyst` is the command that starts Catalyst,
+ * as argv words: `['catalyst']` locally, `['ssh', 'root@vm', 'catalyst']` on a VM that sees
+ * the same paths, `['catalyst', '-v']` for verbose output.
+ */
+export function catalystCommands(specsDir: string, catalyst: string[] = ['catalyst']): CatalystCommand[] {
+  const conf = join(specsDir, 'catalyst.conf');
+  return STAGES.map((s) => {
+    const spec = join(specsDir, s.file);
+    return { stage: s.id, spec, argv: [...catalyst, '-c', conf, '-f', spec] };
+  });
+}
+
+/** Quotes argv for a POSIX shell, leaving plain words as they are. */
+export function shellQuote(argv: string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * `--run CMD` is split on whitespace into argv words and is not given to a shell, so quotes,
+ * `$`, `;`, pipes and redirections would be passed literally: they are refused instead of
+ * being misread. (Through `ssh`, the remote side joins the words with spaces into a command.)
+ */
+export function parseRunPrefix(text: string): string[] {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) {
+    throw new BootstrapError('EUSAGE', '--run needs the command that starts Catalyst, e.g. --run catalyst or --run "ssh root@vm catalyst"', {});
+  }
+  const bad = words.find((w) => /["'`$\\;&|<>(){}*?!~]/.test(w));
+  if (bad !== undefined) {
+    throw new BootstrapError('EUSAGE', `--run ${JSON.stringify(text)}: ${JSON.stringify(bad)} holds shell syntax, but --run is split on spaces and not run by a shell`, {
+      hint: 'Give plain words (e.g. --run "ssh -p 2222 root@localhost catalyst"); put anything fancier in a script and pass its path.',
+    });
+  }
+  return words;
+}

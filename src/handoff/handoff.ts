@@ -1,0 +1,201 @@
+import { availableParallelism } from 'node:os';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { BootstrapError, errnoCode } from '../util/errors.js';
+import { renderCatalystConf } from './catalyst-conf.js';
+import { parseDigests, verifyAgainstDigests } from './digests-file.js';
+import { checkSafeName, parseProfile, parseSeedName } from './names.js';
+import { checkSeedSlot, needsPlacing, placeFile } from './place-seed.js';
+import { buildPortageTrees } from './releng-overlay.js';
+import { checkSeedIsTar } from './sniff-seed.js';
+import { buildSpecs, STAGES, type StageId } from './specs.js';
+import { replaceOwnedFolder, writeFilesAtomically } from './write-files.js';
+
+export interface HandoffOptions {
+  /** The seed tarball; `<seed>.DIGESTS` must sit beside it, `<seed>.CONTENTS.gz` may. */
+  seed: string;
+  /** Catalyst's storedir (default in the CLI: /var/tmp/catalyst). */
+  storedir: string;
+  /** Default `default`. Names the folder under `builds/` and the specs' `rel_type`. */
+  relType?: string;
+  /** Default `default/linux/amd64/23.0`. */
+  profile?: string;
+  /** Default `amd64`. */
+  subarch?: string;
+  /** The Gentoo repository commit of `catalyst --snapshot`; default: the only snapshot in `<storedir>/snapshots/`. */
+  treeish?: string;
+  /** Goes into version stamps and file names; default: the seed's modification date (UTC, YYYY-MM-DD). */
+  timestamp?: string;
+  /** A checkout of Gentoo's releng repository to take the portage_confdir trees from. */
+  repoDir?: string;
+  /** Where catalyst.conf, the specs and the releng-shaped folder go; default `<storedir>/specs`. */
+  specsDir?: string;
+  /** Default: this machine's CPU count. */
+  jobs?: number;
+  /** Default: `jobs`. */
+  loadAverage?: number;
+  /** Default `/var/cache/distfiles`, where a Gentoo system keeps them. */
+  distdir?: string;
+  /** Default `/var/db/repos`. */
+  repoBasedir?: string;
+  /** Where `catalyst --snapshot` keeps its git clone; Catalyst's default (`<storedir>/repos`) when absent. */
+  reposStoredir?: string;
+  /** Replace a different seed of the same name in the builds folder. */
+  force?: boolean;
+}
+
+export interface HandoffResult {
+  /** Where the seed now is: `<storedir>/builds/<rel_type>/<seed file name>`. */
+  seedPath: string;
+  /** What the stage1 and install CD specs name as `source_subpath`. */
+  sourceSubpath: string;
+  specsDir: string;
+  confPath: string;
+  /** The spec files in the order Catalyst must run them. */
+  specs: Array<{ stage: StageId; path: string }>;
+  treeish: string;
+  timestamp: string;
+  /** Every file written or confirmed in place. */
+  files: string[];
+  /** Things the builder should know before running Catalyst (e.g. a snapshot still missing). */
+  notes: string[];
+}
+
+export const DEFAULT_PROFILE = 'default/linux/amd64/23.0';
+export const RELENG_FOLDER = 'releng';
+
+function fail(code: string, message: string, hint: string, exitCode = 2): never {
+  throw new BootstrapError(code, message, { hint, exitCode });
+}
+
+async function optionalFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** Snapshots in `<storedir>/snapshots/` are named `gentoo-<treeish>.sqfs` by `catalyst --snapshot`. */
+async function findSnapshots(storedir: string): Promise<string[]> {
+  try {
+    return (await readdir(join(storedir, 'snapshots')))
+      .map((n) => /^gentoo-(.+)\.sqfs$/.exec(n)?.[1])
+      .filter((t): t is string => t !== undefined)
+      .sort();
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+function checkCount(field: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) fail('EHANDOFF_UNSAFE_VALUE', `${field} must be a positive number, not ${value}`, `Pass a positive ${field}.`);
+  return value;
+}
+
+/**
+ * Hands a seed to Catalyst: verifies it, places it where `source_subpath` finds it, and writes
+ * catalyst.conf, the four specs and their portage_confdir trees. Every check runs before the
+ * first write; each file is written under a temporary name and renamed.
+ */
+export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
+  const storedir = resolve(opts.storedir);
+  const relType = checkSafeName('rel_type', opts.relType ?? 'default');
+  const subarch = checkSafeName('subarch', opts.subarch ?? 'amd64');
+  const profile = parseProfile(opts.profile ?? DEFAULT_PROFILE);
+  const specsDir = resolve(opts.specsDir ?? join(storedir, 'specs'));
+  const jobs = checkCount('jobs', opts.jobs ?? availableParallelism());
+  const loadAverage = checkCount('load-average', opts.loadAverage ?? jobs);
+
+  const seedPath = resolve(opts.seed);
+  const seedInfo = await stat(seedPath).catch(() => undefined);
+  if (!seedInfo?.isFile()) fail('EHANDOFF_NO_SEED', `seed ${seedPath} does not exist or is not a file`, 'Pass the tarball made by `bootstrap pack` with --seed.');
+  const seed = parseSeedName(basename(seedPath), seedPath);
+  await checkSeedIsTar(seedPath, seed);
+
+  const digestsPath = `${seedPath}.DIGESTS`;
+  let digestsText: string;
+  try {
+    digestsText = await readFile(digestsPath, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') throw error;
+    fail('EHANDOFF_DIGESTS_MISSING', `${digestsPath} is missing: the seed cannot be checked`, '`bootstrap pack` writes it beside the seed; copy it along with the seed.');
+  }
+  const digests = parseDigests(digestsText, digestsPath);
+  await verifyAgainstDigests(seedPath, seed.fileName, digests, digestsPath);
+  const contentsPath = `${seedPath}.CONTENTS.gz`;
+  const hasContents = await optionalFile(contentsPath);
+  if (hasContents && digests.some((d) => d.fileName === `${seed.fileName}.CONTENTS.gz`)) {
+    await verifyAgainstDigests(contentsPath, `${seed.fileName}.CONTENTS.gz`, digests, digestsPath);
+  }
+
+  const snapshots = await findSnapshots(storedir);
+  const notes: string[] = [];
+  let treeish: string;
+  if (opts.treeish !== undefined) {
+    treeish = checkSafeName('treeish', opts.treeish);
+    if (!snapshots.includes(treeish)) {
+      notes.push(`${join(storedir, 'snapshots', `gentoo-${treeish}.sqfs`)} is not there yet: run \`catalyst -c ${join(specsDir, 'catalyst.conf')} --snapshot ${treeish}\` on the Catalyst host before stage1.`);
+    }
+  } else if (snapshots.length === 1) {
+    treeish = checkSafeName('treeish', snapshots[0]!);
+  } else {
+    fail(
+      'EHANDOFF_NO_TREEISH',
+      snapshots.length === 0
+        ? `no --treeish given and no Catalyst snapshot in ${join(storedir, 'snapshots')}`
+        : `no --treeish given and ${snapshots.length} snapshots in ${join(storedir, 'snapshots')}: ${snapshots.join(', ')}`,
+      'Run `catalyst --snapshot stable` on the Catalyst host (storedir ' + storedir + ') and pass the tree-ish it prints with --treeish.',
+    );
+  }
+  const timestamp = checkSafeName('timestamp', opts.timestamp ?? seedInfo.mtime.toISOString().slice(0, 10));
+
+  const repoDir = join(specsDir, RELENG_FOLDER);
+  const sourceSubpath = `${relType}/${seed.stem}`;
+  const specTexts = buildSpecs({ subarch, relType, profile, timestamp, treeish, seedSubpath: sourceSubpath, repoDir });
+  const confPath = join(specsDir, 'catalyst.conf');
+  const confText = renderCatalystConf({
+    storedir,
+    distdir: opts.distdir ?? '/var/cache/distfiles',
+    repoBasedir: opts.repoBasedir ?? '/var/db/repos',
+    reposStoredir: opts.reposStoredir,
+    jobs,
+    loadAverage,
+  });
+  const trees = await buildPortageTrees(opts.repoDir ? resolve(opts.repoDir) : undefined);
+
+  const buildsDir = join(storedir, 'builds', relType);
+  await checkSeedSlot(buildsDir, seed, relType);
+
+  const placed = join(buildsDir, seed.fileName);
+  const companions = [{ from: digestsPath, to: `${placed}.DIGESTS` }, ...(hasContents ? [{ from: contentsPath, to: `${placed}.CONTENTS.gz` }] : [])];
+  // The seed goes last, so that Catalyst never sees it without its DIGESTS.
+  const placements = [...companions, { from: seedPath, to: placed }];
+  const pending = [];
+  for (const p of placements) if (await needsPlacing(p.from, p.to, opts.force === true)) pending.push(p);
+  for (const p of pending) await placeFile(p.from, p.to);
+
+  const portageFiles = await replaceOwnedFolder(
+    repoDir,
+    new Map([...trees].map(([path, text]) => [join('releases/portage', path), text])),
+  );
+  const specFiles = STAGES.map((s) => ({ stage: s.id, path: join(specsDir, s.file) }));
+  await writeFilesAtomically([
+    { path: confPath, content: confText },
+    ...specFiles.map((s) => ({ path: s.path, content: specTexts[basename(s.path)]! })),
+  ]);
+
+  return {
+    seedPath: placed,
+    sourceSubpath,
+    specsDir,
+    confPath,
+    specs: specFiles,
+    treeish,
+    timestamp,
+    files: [placed, ...companions.map((c) => c.to), confPath, ...specFiles.map((s) => s.path), ...portageFiles],
+    notes,
+  };
+}

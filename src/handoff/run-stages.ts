@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { catalystCommands, type CatalystCommand } from './commands.js';
+import type { StageId } from './specs.js';
+import { writeFilesAtomically } from './write-files.js';
+
+export type StageStatus = 'skipped' | 'done' | 'failed' | 'interrupted';
+
+export interface StageOutcome {
+  stage: StageId;
+  status: StageStatus;
+  argv: string[];
+  logPath: string;
+  exitCode?: number;
+  /** Last lines of the log, for a failed stage. */
+  tail?: string[];
+}
+
+export interface RunStagesOptions {
+  specsDir: string;
+  /** Command words that start Catalyst, see catalystCommands(). */
+  catalyst: string[];
+  signal?: AbortSignal;
+  /** Called as each stage starts, is skipped or ends. */
+  onStage?: (event: { stage: StageId; status: StageStatus | 'started'; argv: string[]; logPath: string }) => void;
+  /** Every chunk of Catalyst's output (also written to the stage's log). */
+  onOutput?: (stage: StageId, chunk: Buffer) => void;
+  /** How many log lines a failure shows; default 30. */
+  tailLines?: number;
+}
+
+export function logsDir(specsDir: string): string {
+  return join(specsDir, 'logs');
+}
+
+/**
+ * A stage's identity: its spec, catalyst.conf and the command. A finished stage whose
+ * identity is unchanged is not run again.
+ */
+async function stageDigest(specsDir: string, command: CatalystCommand): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(command.argv));
+  hash.update(await readFile(command.spec));
+  hash.update(await readFile(join(specsDir, 'catalyst.conf')));
+  return hash.digest('hex');
+}
+
+async function readMarker(path: string): Promise<string | undefined> {
+  try {
+    return (JSON.parse(await readFile(path, 'utf8')) as { digest?: string }).digest;
+  } catch {
+    return undefined;
+  }
+}
+
+async function logTail(path: string, count: number): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').filter((l, i, all) => !(l === '' && i === all.length - 1)).slice(-count);
+}
+
+/**
+ * Runs the hand-off's Catalyst stages in order, each with its own log in `<specsDir>/logs/`.
+ * A stage that finished before with the same spec, config and command is skipped; once one
+ * stage runs, every later stage runs too, since each builds on the one before. Stops at the
+ * first failure or when `signal` aborts (the child is killed).
+ */
+export async function runStages(opts: RunStagesOptions): Promise<StageOutcome[]> {
+  const dir = logsDir(opts.specsDir);
+  await mkdir(dir, { recursive: true });
+  const outcomes: StageOutcome[] = [];
+  let rerunRest = false;
+  for (const command of catalystCommands(opts.specsDir, opts.catalyst)) {
+    const logPath = join(dir, `${command.stage}.log`);
+    const markerPath = join(dir, `${command.stage}.done`);
+    const digest = await stageDigest(opts.specsDir, command);
+    if (!rerunRest && (await readMarker(markerPath)) === digest) {
+      outcomes.push({ stage: command.stage, status: 'skipped', argv: command.argv, logPath });
+      opts.onStage?.({ stage: command.stage, status: 'skipped', argv: command.argv, logPath });
+      continue;
+    }
+    rerunRest = true;
+    await rm(markerPath, { force: true });
+    opts.onStage?.({ stage: command.stage, status: 'started', argv: command.argv, logPath });
+    const outcome = await runOne(command, logPath, opts);
+    outcomes.push(outcome);
+    opts.onStage?.({ stage: command.stage, status: outcome.status, argv: command.argv, logPath });
+    if (outcome.status !== 'done') break;
+    await writeFilesAtomically([
+      { path: markerPath, content: `${JSON.stringify({ digest, argv: command.argv, finished: new Date().toISOString() })}\n` },
+    ]);
+  }
+  return outcomes;
+}
+
+async function runOne(command: CatalystCommand, logPath: string, opts: RunStagesOptions): Promise<StageOutcome> {
+  const log = createWriteStream(logPath);
+  log.write(`# ${new Date().toISOString()} ${command.argv.join(' ')}\n`);
+  const child = execa(command.argv[0]!, command.argv.slice(1), {
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    cancelSignal: opts.signal,
+    forceKillAfterDelay: 10_000,
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      opts.onOutput?.(command.stage, chunk);
+    });
+  }
+  const result = await child;
+  if (result.failed && result.exitCode === undefined && !result.isCanceled) {
+    log.write(`# could not start ${command.argv[0]}: ${result.originalMessage ?? result.shortMessage}\n`);
+  }
+  await new Promise<void>((resolve, reject) => log.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  const base = { stage: command.stage, argv: command.argv, logPath };
+  if (result.isCanceled || opts.signal?.aborted) return { ...base, status: 'interrupted', exitCode: result.exitCode };
+  if (result.exitCode === 0) return { ...base, status: 'done', exitCode: 0 };
+  return { ...base, status: 'failed', exitCode: result.exitCode, tail: await logTail(logPath, opts.tailLines ?? 30) };
+}

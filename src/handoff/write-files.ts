@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BootstrapError } from '../util/errors.js';
+
+export interface PendingFile {
+  path: string;
+  content: string | Buffer;
+}
+
+export function tempName(path: string): string {
+  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Writes every file under a temporary name first and renames them into place only once all
+ * were written, so a failure (disk full, permissions) leaves no file half-written and none of
+ * the group replaced.
+ */
+export async function writeFilesAtomically(files: PendingFile[]): Promise<void> {
+  const staged: Array<{ temp: string; path: string }> = [];
+  try {
+    for (const file of files) {
+      await mkdir(dirname(file.path), { recursive: true });
+      const temp = tempName(file.path);
+      staged.push({ temp, path: file.path });
+      await writeFile(temp, file.content, { flush: true });
+    }
+  } catch (error) {
+    await Promise.all(staged.map((s) => unlink(s.temp).catch(() => undefined)));
+    throw error;
+  }
+  for (const s of staged) await rename(s.temp, s.path);
+}
+
+/** Name of the file that marks a folder as ours, so that replacing it later is allowed. */
+export const OWNED_MARKER = '.written-by-bootstrap-handoff';
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+/**
+ * Replaces the folder `dir` by one holding exactly `files` (paths relative to it): built beside
+ * it under a temporary name, then swapped in. A folder we did not create is never replaced.
+ */
+export async function replaceOwnedFolder(dir: string, files: Map<string, string>): Promise<string[]> {
+  if ((await exists(dir)) && !(await exists(join(dir, OWNED_MARKER)))) {
+    throw new BootstrapError('EHANDOFF_NOT_OURS', `${dir} exists and was not written by bootstrap handoff`, {
+      hint: 'Move it away, or choose another --specs-dir.',
+    });
+  }
+  const temp = tempName(dir);
+  const written: string[] = [];
+  try {
+    for (const [relPath, text] of [...files, [OWNED_MARKER, 'This folder is rewritten by `bootstrap handoff`.\n'] as const]) {
+      const path = join(temp, relPath);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, text);
+      written.push(join(dir, relPath));
+    }
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+  if (await exists(dir)) {
+    const old = tempName(dir);
+    await rename(dir, old);
+    await rename(temp, dir);
+    await rm(old, { recursive: true, force: true });
+  } else {
+    await mkdir(dirname(dir), { recursive: true });
+    await rename(temp, dir);
+  }
+  return written;
+}

@@ -1,0 +1,261 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handoff, type HandoffOptions } from '../../../src/handoff/handoff.js';
+import { parseCatalystSpec } from '../../helpers/catalyst-spec.js';
+import { tempDir } from '../../helpers/env.js';
+import { makeSeed } from '../../helpers/handoff-seed.js';
+
+const TREEISH = 'd55448fdd9e8e82386e9b121e4b637b03e59a0f8';
+
+/** Every file under dir, relative, sorted; for "nothing was written" checks. */
+function listTree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string, prefix: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
+      else out.push(`${prefix}${e.name}`);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
+
+describe('handoff()', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let seed: string;
+  let storedir: string;
+  let base: HandoffOptions;
+
+  beforeEach(() => {
+    tmp = tempDir('handoff-');
+    mkdirSync(join(tmp.path, 'out'));
+    seed = makeSeed(join(tmp.path, 'out'));
+    storedir = join(tmp.path, 'catalyst');
+    base = { seed, storedir, treeish: TREEISH, timestamp: '2025-06-12', jobs: 12, loadAverage: 14 };
+  });
+  afterEach(() => tmp.remove());
+
+  it('places the seed, its DIGESTS and CONTENTS where source_subpath finds them, hard-linked', async () => {
+    const result = await handoff(base);
+    const builds = join(storedir, 'builds/default');
+    expect(readdirSync(builds).sort()).toEqual([
+      'stage3-bootstrap.tar.xz',
+      'stage3-bootstrap.tar.xz.CONTENTS.gz',
+      'stage3-bootstrap.tar.xz.DIGESTS',
+    ]);
+    expect(result.seedPath).toBe(join(builds, 'stage3-bootstrap.tar.xz'));
+    expect(result.sourceSubpath).toBe('default/stage3-bootstrap');
+    expect(statSync(result.seedPath).ino).toBe(statSync(seed).ino);
+    // sha512sum -c accepts the placed copy's DIGESTS (SHA512 lines only).
+    const sha = readFileSync(join(builds, 'stage3-bootstrap.tar.xz.DIGESTS'), 'utf8')
+      .split('\n')
+      .filter((_l, i, all) => all[i - 1] === '# SHA512 HASH')
+      .join('\n');
+    execFileSync('sha512sum', ['-c', '--status', '-'], { cwd: builds, input: `${sha}\n` });
+    for (const f of result.files) expect(existsSync(f)).toBe(true);
+    expect(result.files).toContain(join(storedir, 'specs/catalyst.conf'));
+  });
+
+  it('writes a catalyst.conf that parses as TOML, with Catalyst 4 keys and no bindist or binhost', async () => {
+    const result = await handoff({ ...base, reposStoredir: '/var/tmp/catalyst/repos' });
+    const text = readFileSync(result.confPath, 'utf8');
+    const conf = parseToml(text) as Record<string, unknown>;
+    expect(conf).toMatchObject({
+      storedir,
+      distdir: '/var/cache/distfiles',
+      repo_basedir: '/var/db/repos',
+      repos_storedir: '/var/tmp/catalyst/repos',
+      jobs: 12,
+      'load-average': 14,
+      digests: ['blake2b', 'sha512'],
+    });
+    expect(conf.options).toEqual(['autoresume', 'kerncache', 'pkgcache', 'seedcache']);
+    expect(conf.options).not.toContain('bindist');
+    expect(Object.keys(conf)).not.toContain('binhost');
+    const known = ['binhost', 'compression_mode', 'digests', 'digest_format', 'distdir', 'envscript', 'jobs', 'load-average', 'options', 'port_logdir', 'repo_basedir', 'repo_name', 'repos_storedir', 'sharedir', 'storedir', 'target_distdir', 'target_pkgdir', 'var_tmpfs_portage'];
+    for (const key of Object.keys(conf)) expect(known).toContain(key);
+  });
+
+  it('writes four specs that parse under Catalyst\'s rules with the required keys', async () => {
+    const result = await handoff(base);
+    expect(result.specs.map((s) => s.stage)).toEqual(['stage1', 'stage3', 'installcd-stage1', 'installcd-stage2-minimal']);
+    const specs = Object.fromEntries(result.specs.map((s) => [s.stage, parseCatalystSpec(readFileSync(s.path, 'utf8'))]));
+    for (const spec of Object.values(specs)) {
+      for (const key of ['subarch', 'target', 'version_stamp', 'rel_type', 'profile', 'snapshot_treeish', 'source_subpath']) {
+        expect(typeof spec[key], key).toBe('string');
+      }
+      expect(spec.subarch).toBe('amd64');
+      expect(spec.rel_type).toBe('default');
+      expect(spec.snapshot_treeish).toBe(TREEISH);
+      for (const value of Object.values(spec).flat()) expect(value).not.toMatch(/@[A-Z_]+@/);
+    }
+    expect(specs.stage1).toMatchObject({
+      target: 'stage1',
+      version_stamp: 'openrc-2025-06-12',
+      profile: 'default/linux/amd64/23.0',
+      source_subpath: 'default/stage3-bootstrap',
+      portage_confdir: join(storedir, 'specs/releng/releases/portage/stages'),
+      update_seed: 'yes',
+      update_seed_command: ['--update', '--deep', '--newuse', '@world'],
+    });
+    expect(specs.stage3).toMatchObject({ target: 'stage3', source_subpath: 'default/stage1-amd64-openrc-2025-06-12' });
+    expect(specs['installcd-stage1']).toMatchObject({
+      target: 'livecd-stage1',
+      version_stamp: '2025-06-12',
+      profile: 'default/linux/amd64/23.0/no-multilib',
+      source_subpath: 'default/stage3-bootstrap',
+      portage_confdir: join(storedir, 'specs/releng/releases/portage/isos'),
+    });
+    expect(specs['installcd-stage1']!['livecd/packages']).toContain('app-misc/livecd-tools');
+    const cd2 = specs['installcd-stage2-minimal']!;
+    expect(cd2).toMatchObject({ target: 'livecd-stage2', source_subpath: 'default/livecd-stage1-amd64-2025-06-12', 'livecd/iso': 'install-amd64-minimal-2025-06-12.iso' });
+    expect(cd2['livecd/unmerge']).toContain('dev-lang/rust');
+    expect(cd2['livecd/unmerge']).not.toContain('dev-lang/rust-bin');
+  });
+
+  it('follows the profile flavour in version stamps, as releng\'s systemd specs do', async () => {
+    const result = await handoff({ ...base, profile: 'default/linux/amd64/23.0/systemd', relType: '23.0-default' });
+    const stage1 = parseCatalystSpec(readFileSync(result.specs[0]!.path, 'utf8'));
+    const stage3 = parseCatalystSpec(readFileSync(result.specs[1]!.path, 'utf8'));
+    expect(stage1).toMatchObject({ version_stamp: 'systemd-2025-06-12', rel_type: '23.0-default', source_subpath: '23.0-default/stage3-bootstrap' });
+    // The guide's stage3 source: "23.0-default/stage1-amd64-systemd-2025-06-12".
+    expect(stage3.source_subpath).toBe('23.0-default/stage1-amd64-systemd-2025-06-12');
+    expect(existsSync(join(storedir, 'builds/23.0-default/stage3-bootstrap.tar.xz'))).toBe(true);
+  });
+
+  it('writes the guide\'s Rust-from-source changes into the portage_confdir trees', async () => {
+    await handoff(base);
+    const portage = join(storedir, 'specs/releng/releases/portage');
+    const read = (p: string) => readFileSync(join(portage, p), 'utf8').split('\n');
+    expect(read('stages/package.mask/releng/rust')).toContain('dev-lang/rust-bin');
+    expect(read('stages/package.mask/releng/rust')).not.toContain('dev-lang/rust');
+    expect(read('stages/profile/packages.build')).toContain('dev-lang/rust');
+    expect(read('stages/package.use/releng/circular')).toEqual(expect.arrayContaining(['net-misc/curl http2 ssl openssl curl_ssl_openssl', 'dev-python/pillow -truetype']));
+    expect(read('isos/package.mask/releng/rust')).toContain('dev-lang/rust-bin');
+    expect(read('isos/package.accept_keywords/admincd-packages')).toContain('net-libs/mbedtls');
+  });
+
+  it('applies the same edits on top of a releng checkout given with repoDir, leaving the checkout alone', async () => {
+    const releng = join(tmp.path, 'releng');
+    const files: Record<string, string> = {
+      'releases/portage/stages/package.mask/releng/rust': '# bootstrap rust takes too long\ndev-lang/rust\n',
+      'releases/portage/stages/package.use/releng/circular': 'dev-db/sqlite -icu\nnet-misc/curl -http2 -http3 -quic -curl_quic_openssl\n',
+      'releases/portage/stages/package.use/releng/other': 'sys-libs/pam -elogind\n',
+      'releases/portage/isos/package.mask/releng/rust': 'dev-lang/rust\n',
+      'releases/portage/isos/package.accept_keywords/admincd-packages': 'app-misc/foo\n',
+    };
+    for (const [p, text] of Object.entries(files)) {
+      mkdirSync(join(releng, p, '..'), { recursive: true });
+      writeFileSync(join(releng, p), text);
+    }
+    await handoff({ ...base, repoDir: releng });
+    const portage = join(storedir, 'specs/releng/releases/portage');
+    expect(readFileSync(join(portage, 'stages/package.mask/releng/rust'), 'utf8')).toBe('# bootstrap rust takes too long\ndev-lang/rust-bin\n');
+    expect(readFileSync(join(portage, 'stages/package.use/releng/circular'), 'utf8')).toBe(
+      'dev-db/sqlite -icu\nnet-misc/curl http2 ssl openssl curl_ssl_openssl\ndev-python/pillow -truetype\n',
+    );
+    expect(readFileSync(join(portage, 'stages/package.use/releng/other'), 'utf8')).toBe('sys-libs/pam -elogind\n');
+    expect(readFileSync(join(portage, 'isos/package.accept_keywords/admincd-packages'), 'utf8')).toBe('app-misc/foo\nnet-libs/mbedtls\n');
+    for (const [p, text] of Object.entries(files)) expect(readFileSync(join(releng, p), 'utf8')).toBe(text);
+  });
+
+  it('is idempotent: a second hand-off of the same seed writes the same files', async () => {
+    const first = await handoff(base);
+    const texts = first.files.filter((f) => !f.includes('.tar.xz')).map((f) => readFileSync(f, 'utf8'));
+    const second = await handoff(base);
+    expect(second.files).toEqual(first.files);
+    expect(second.files.filter((f) => !f.includes('.tar.xz')).map((f) => readFileSync(f, 'utf8'))).toEqual(texts);
+  });
+
+  it('takes the tree-ish from the one snapshot in the storedir, and refuses when there is none', async () => {
+    await expect(handoff({ ...base, treeish: undefined })).rejects.toMatchObject({ code: 'EHANDOFF_NO_TREEISH' });
+    mkdirSync(join(storedir, 'snapshots'), { recursive: true });
+    writeFileSync(join(storedir, 'snapshots', `gentoo-${TREEISH}.sqfs`), '');
+    const result = await handoff({ ...base, treeish: undefined });
+    expect(result.treeish).toBe(TREEISH);
+    expect(result.notes).toEqual([]);
+  });
+
+  describe('refuses bad input and writes nothing', () => {
+    async function refused(opts: Partial<HandoffOptions>, code: string, message?: RegExp): Promise<void> {
+      const before = listTree(tmp.path);
+      const error = await handoff({ ...base, ...opts }).then(() => undefined, (e: unknown) => e);
+      expect(error).toMatchObject({ code });
+      if (message) expect((error as Error).message).toMatch(message);
+      expect(listTree(tmp.path)).toEqual(before);
+    }
+
+    it('an ambiguous builds folder (an .asc, or another compression of the same name)', async () => {
+      mkdirSync(join(storedir, 'builds/default'), { recursive: true });
+      writeFileSync(join(storedir, 'builds/default/stage3-bootstrap.tar.xz.DIGESTS.asc'), 'sig');
+      await refused({}, 'EHANDOFF_AMBIGUOUS_SEED', /Ambiguous Filename/);
+      execFileSync('rm', [join(storedir, 'builds/default/stage3-bootstrap.tar.xz.DIGESTS.asc')]);
+      writeFileSync(join(storedir, 'builds/default/stage3-bootstrap.tar.bz2'), 'old');
+      await refused({}, 'EHANDOFF_AMBIGUOUS_SEED', /stage3-bootstrap\.tar\.bz2/);
+    });
+
+    it('a different seed already under the same name', async () => {
+      mkdirSync(join(storedir, 'builds/default'), { recursive: true });
+      writeFileSync(join(storedir, 'builds/default/stage3-bootstrap.tar.xz'), 'another seed');
+      await refused({}, 'EHANDOFF_SEED_EXISTS');
+    });
+
+    it('a path holding "%", which Catalyst\'s spec parser cannot read, naming the key', async () => {
+      await refused({ specsDir: join(tmp.path, 'specs-100%') }, 'EHANDOFF_SPEC_PERCENT', /portage_confdir/);
+    });
+
+    it('a timestamp or tree-ish with unsafe characters', async () => {
+      await refused({ timestamp: '2025/06/12' }, 'EHANDOFF_UNSAFE_VALUE', /timestamp/);
+      await refused({ timestamp: 'x y' }, 'EHANDOFF_UNSAFE_VALUE');
+      await refused({ treeish: 'abc;rm' }, 'EHANDOFF_UNSAFE_VALUE', /treeish/);
+    });
+
+    it('an unknown profile format', async () => {
+      await refused({ profile: 'hardened/linux/amd64' }, 'EHANDOFF_PROFILE');
+      await refused({ profile: 'default/linux/amd64/23.0/../../x' }, 'EHANDOFF_PROFILE');
+    });
+
+    it('a seed that is not a tar archive', async () => {
+      const fake = join(tmp.path, 'out/fake.tar.xz');
+      writeFileSync(fake, 'definitely not xz');
+      writeFileSync(`${fake}.DIGESTS`, '');
+      await refused({ seed: fake }, 'EHANDOFF_SEED_NOT_TAR');
+      const xzText = join(tmp.path, 'out/text.tar.xz');
+      execFileSync('sh', ['-c', `echo hello | xz > '${xzText}'`]);
+      await refused({ seed: xzText }, 'EHANDOFF_SEED_NOT_TAR', /not a tar archive inside/);
+      const noSuffix = join(tmp.path, 'out/seed.img');
+      writeFileSync(noSuffix, 'x');
+      await refused({ seed: noSuffix }, 'EHANDOFF_SEED_NOT_TAR');
+    });
+
+    it('gzip bytes under a .tar.xz name', async () => {
+      const gz = makeSeed(join(tmp.path, 'out'), 'other.tar.gz');
+      const renamed = join(tmp.path, 'out/other.tar.xz');
+      execFileSync('mv', [gz, renamed]);
+      await refused({ seed: renamed }, 'EHANDOFF_SEED_NOT_TAR', /gzip-compressed/);
+    });
+
+    it('a missing DIGESTS file', async () => {
+      execFileSync('rm', [`${seed}.DIGESTS`]);
+      await refused({}, 'EHANDOFF_DIGESTS_MISSING');
+    });
+
+    it('a seed that does not match its DIGESTS', async () => {
+      const text = readFileSync(`${seed}.DIGESTS`, 'utf8');
+      const lines = text.split('\n');
+      const i = lines.indexOf('# SHA512 HASH') + 1;
+      lines[i] = `${'0'.repeat(128)}  stage3-bootstrap.tar.xz`;
+      writeFileSync(`${seed}.DIGESTS`, lines.join('\n'));
+      await refused({}, 'EHANDOFF_DIGEST_MISMATCH');
+    });
+
+    it('a DIGESTS file that does not list the seed', async () => {
+      writeFileSync(`${seed}.DIGESTS`, `# SHA512 HASH\n${'a'.repeat(128)}  something-else.tar.xz\n`);
+      await refused({}, 'EHANDOFF_DIGESTS_MISSING');
+    });
+  });
+});
