@@ -1,0 +1,125 @@
+import type { CommandModule } from 'yargs';
+
+interface HandoffArgs {
+  seed: string;
+  storedir: string;
+  'rel-type': string;
+  profile: string;
+  subarch: string;
+  treeish?: string;
+  timestamp?: string;
+  releng?: string;
+  'specs-dir'?: string;
+  jobs?: number;
+  'load-average'?: number;
+  distdir: string;
+  'repo-basedir': string;
+  'repos-storedir'?: string;
+  force: boolean;
+  run?: string;
+  json: boolean;
+}
+
+export const command: CommandModule<object, HandoffArgs> = {
+  command: 'handoff',
+  describe: 'Put a seed stage3 where Catalyst finds it and write catalyst.conf and specs for stage1, stage3 and the minimal install CD',
+  builder: (yargs) =>
+    yargs
+      .option('seed', { type: 'string', demandOption: true, describe: 'Seed tarball (with its .DIGESTS beside it)' })
+      .option('storedir', { type: 'string', default: '/var/tmp/catalyst', describe: "Catalyst's storedir" })
+      .option('rel-type', { type: 'string', default: 'default', describe: 'rel_type: the folder under builds/ for the seed and the results' })
+      .option('profile', { type: 'string', default: 'default/linux/amd64/23.0', describe: 'Profile of stage1 and stage3 (the install CD uses <arch>/<version>/no-multilib)' })
+      .option('subarch', { type: 'string', default: 'amd64' })
+      .option('treeish', { type: 'string', describe: 'Gentoo repository commit of `catalyst --snapshot` (default: the only snapshot in the storedir)' })
+      .option('timestamp', { type: 'string', describe: "Version stamp date (default: the seed's modification date, YYYY-MM-DD)" })
+      .option('releng', { type: 'string', describe: "A checkout of Gentoo's releng repository to take the portage_confdir trees from (left unchanged)" })
+      .option('specs-dir', { type: 'string', describe: 'Where catalyst.conf, the specs and logs go (default: <storedir>/specs)' })
+      .option('jobs', { type: 'number', describe: "catalyst.conf jobs (default: this machine's CPU count)" })
+      .option('load-average', { type: 'number', describe: 'catalyst.conf load-average (default: jobs)' })
+      .option('distdir', { type: 'string', default: '/var/cache/distfiles' })
+      .option('repo-basedir', { type: 'string', default: '/var/db/repos' })
+      .option('repos-storedir', { type: 'string', describe: 'Where `catalyst --snapshot` keeps its git clone' })
+      .option('force', { type: 'boolean', default: false, describe: 'Replace a different seed of the same name in the builds folder' })
+      .option('run', {
+        type: 'string',
+        describe: 'Run Catalyst stage by stage with this command, split on spaces, not through a shell (e.g. "catalyst" or "ssh root@vm catalyst")',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
+  handler: async (args) => {
+    const { handoff } = await import('../../handoff/handoff.js');
+    const { catalystCommands, parseRunPrefix, shellQuote } = await import('../../handoff/commands.js');
+    const kleur = (await import('kleur')).default;
+    // Checked first, so a bad --run writes nothing.
+    const catalyst = args.run === undefined ? undefined : parseRunPrefix(args.run);
+    const result = await handoff({
+      seed: args.seed,
+      storedir: args.storedir,
+      relType: args['rel-type'],
+      profile: args.profile,
+      subarch: args.subarch,
+      treeish: args.treeish,
+      timestamp: args.timestamp,
+      repoDir: args.releng,
+      specsDir: args['specs-dir'],
+      jobs: args.jobs,
+      loadAverage: args['load-average'],
+      distdir: args.distdir,
+      repoBasedir: args['repo-basedir'],
+      reposStoredir: args['repos-storedir'],
+      force: args.force,
+    });
+    const commands = catalystCommands(result.specsDir, catalyst);
+    const say = (line: string) => {
+      if (!args.json) process.stdout.write(`${line}\n`);
+    };
+    say(`${kleur.green('seed')}     ${result.seedPath} (source_subpath ${result.sourceSubpath})`);
+    say(`${kleur.green('config')}   ${result.confPath}`);
+    for (const s of result.specs) say(`${kleur.green('spec')}     ${s.path}`);
+    say(`${kleur.green('treeish')}  ${result.treeish}   timestamp ${result.timestamp}`);
+    for (const note of result.notes) say(`${kleur.yellow('note:')} ${note}`);
+
+    if (!catalyst) {
+      say('\nRun Catalyst, in this order, as root on the machine that has this storedir (see docs/catalyst.md):');
+      for (const c of commands) say(`  ${shellQuote(c.argv)}`);
+      if (args.json) process.stdout.write(`${JSON.stringify({ ...result, commands: commands.map((c) => ({ stage: c.stage, argv: c.argv })) }, null, 2)}\n`);
+      return;
+    }
+
+    const { runStages } = await import('../../handoff/run-stages.js');
+    const controller = new AbortController();
+    let signalExit = 0;
+    const onSignal = (name: NodeJS.Signals) => {
+      signalExit = name === 'SIGINT' ? 130 : 143;
+      controller.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let outcomes;
+    try {
+      outcomes = await runStages({
+        specsDir: result.specsDir,
+        catalyst,
+        signal: controller.signal,
+        onStage: (e) => {
+          const label = { started: kleur.cyan('run '), skipped: kleur.gray('skip'), done: kleur.green('done'), failed: kleur.red('FAIL'), interrupted: kleur.yellow('stop') }[e.status];
+          say(`${label} ${e.stage}${e.status === 'started' ? `: ${shellQuote(e.argv)}\n     log: ${e.logPath}` : e.status === 'skipped' ? ' (finished before with the same spec)' : ''}`);
+        },
+      });
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+    const last = outcomes[outcomes.length - 1];
+    const rerun = `bootstrap ${shellQuote(process.argv.slice(2))}`;
+    if (last?.status === 'failed') {
+      process.stderr.write(`${kleur.red('error:')} Catalyst failed in ${last.stage} (exit code ${last.exitCode ?? 'none'}); last lines of ${last.logPath}:\n`);
+      for (const line of last.tail ?? []) process.stderr.write(`  ${line}\n`);
+      process.stderr.write(`log: ${last.logPath}\nAfter fixing the cause, re-run (finished stages are skipped):\n  ${rerun}\n`);
+      process.exitCode = 1;
+    } else if (last?.status === 'interrupted') {
+      process.stderr.write(`interrupted in ${last.stage}; log: ${last.logPath}\nTo continue:\n  ${rerun}\n`);
+      process.exitCode = signalExit || 130;
+    }
+    if (args.json) process.stdout.write(`${JSON.stringify({ ...result, stages: outcomes }, null, 2)}\n`);
+  },
+};

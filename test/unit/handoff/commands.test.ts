@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { catalystCommands, parseRunPrefix, shellQuote } from '../../../src/handoff/commands.js';
+
+describe('catalystCommands()', () => {
+  it('lists stage1, stage3 and the install CD, each with -c catalyst.conf -f spec', () => {
+    expect(catalystCommands('/var/tmp/catalyst/specs', ['ssh', 'root@vm', 'catalyst']).map((c) => c.argv)).toEqual(
+      ['stage1', 'stage3', 'installcd-stage1', 'installcd-stage2-minimal'].map((s) => [
+        'ssh', 'root@vm', 'catalyst', '-c', '/var/tmp/catalyst/specs/catalyst.conf', '-f', `/var/tmp/catalyst/specs/${s}.spec`,
+      ]),
+    );
+    expect(catalystCommands('/s')[0]!.argv[0]).toBe('catalyst');
+  });
+});
+
+describe('parseRunPrefix()', () => {
+  it('splits on whitespace', () => {
+    expect(parseRunPrefix('  ssh -p 2222   root@localhost catalyst ')).toEqual(['ssh', '-p', '2222', 'root@localhost', 'catalyst']);
+  });
+  it('refuses shell syntax it would otherwise pass literally, and an empty command', () => {
+    for (const bad of ['catalyst; rm -rf /', 'ssh vm "catalyst -v"', 'catalyst $X', 'catalyst > log', '']) {
+      expect(() => parseRunPrefix(bad)).toThrow(expect.objectContaining({ code: 'EUSAGE' }));
+    }
+  });
+});
+
+describe('shellQuote()', () => {
+  it('leaves plain words and quotes the rest', () => {
+    expect(shellQuote(['catalyst', '-f', '/a b/it\'s.spec'])).toBe(`catalyst -f '/a b/it'\\''s.spec'`);
+  });
+});
