@@ -1,0 +1,88 @@
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { execa } from 'execa';
+import { toolFailure } from './tool-failure.js';
+
+export type Compression = 'gzip' | 'bzip2' | 'xz' | 'zstd';
+export type ContainerKind = Compression | 'tar' | 'zip' | 'squashfs';
+
+/** True when a 512-byte block is a tar header: its checksum field matches its bytes. */
+export function isTarHeader(block: Buffer): boolean {
+  if (block.length < 512) return false;
+  const field = block.subarray(148, 156).toString('latin1').replace(/\0.*$/s, '').trim();
+  if (!/^[0-7]+$/.test(field)) return false;
+  const recorded = parseInt(field, 8);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  return sum === recorded && block[0] !== 0;
+}
+
+/** Which container (if any) a stream is, from its first bytes (512 suffice). */
+export function sniffContainer(head: Buffer): ContainerKind | null {
+  const at = (bytes: number[], offset = 0) =>
+    head.length >= offset + bytes.length && bytes.every((b, i) => head[offset + i] === b);
+  if (at([0x1f, 0x8b])) return 'gzip';
+  if (at([0x42, 0x5a, 0x68]) && head[3]! >= 0x31 && head[3]! <= 0x39) return 'bzip2';
+  if (at([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return 'xz';
+  if (at([0x28, 0xb5, 0x2f, 0xfd])) return 'zstd';
+  if (at([0x50, 0x4b, 0x03, 0x04]) || at([0x50, 0x4b, 0x05, 0x06])) return 'zip';
+  if (at([0x68, 0x73, 0x71, 0x73])) return 'squashfs';
+  if (isTarHeader(head.subarray(0, 512))) return 'tar';
+  return null;
+}
+
+export function isCompression(kind: ContainerKind | null): kind is Compression {
+  return kind === 'gzip' || kind === 'bzip2' || kind === 'xz' || kind === 'zstd';
+}
+
+/** The host tool for each format node cannot decode, and the Debian package that ships it. */
+const TOOLS: Record<Exclude<Compression, 'gzip'>, [tool: string, debianPackage: string]> = {
+  bzip2: ['bzip2', 'bzip2'],
+  xz: ['xz', 'xz-utils'],
+  zstd: ['zstd', 'zstd'],
+};
+
+/**
+ * Decompresses a byte stream. gzip uses node's zlib; node has no bzip2, xz or zstd decoder,
+ * so those go through the host's tool (`bzip2 -dc`, ...), which also keeps memory bounded.
+ * Corrupt input makes the iteration throw with the decoder's own message.
+ */
+export async function* decompress(kind: Compression, input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  if (kind === 'gzip') {
+    const gunzip = pipeline(Readable.from(input, { objectMode: false }), createGunzip({ chunkSize: 1 << 16 }), () => {});
+    try {
+      for await (const chunk of gunzip) yield chunk as Buffer;
+    } catch (error) {
+      throw new Error(`gzip: ${(error as Error).message}`);
+    } finally {
+      gunzip.destroy();
+    }
+    return;
+  }
+  const [tool, debianPackage] = TOOLS[kind];
+  const child = execa(tool, ['-dc'], {
+    stdin: 'pipe',
+    buffer: { stdout: false, stderr: true },
+    encoding: 'buffer',
+    reject: false,
+    stripFinalNewline: true,
+  });
+  // The tool may stop reading early (corrupt input): the write error is then only a symptom,
+  // and the tool's exit status below says what went wrong.
+  const feeder = Readable.from(input, { objectMode: false });
+  pipeline(feeder, child.stdin!, () => {});
+  let finished = false;
+  try {
+    for await (const chunk of child.stdout!) yield chunk as Buffer;
+    const result = await child;
+    finished = true;
+    const failure = toolFailure(tool, debianPackage, result);
+    if (failure) throw failure;
+  } finally {
+    if (!finished) {
+      feeder.destroy();
+      child.kill();
+      await child;
+    }
+  }
+}

@@ -1,0 +1,11 @@
+/** What an execa result of a host tool that read our bytes says went wrong, or undefined. */
+export function toolFailure(
+  tool: string,
+  debianPackage: string,
+  result: { failed: boolean; code?: string; stderr?: unknown; shortMessage?: string },
+): Error | undefined {
+  if (!result.failed) return undefined;
+  if (result.code === 'ENOENT') return new Error(`${tool} is not installed (Debian package ${debianPackage})`);
+  const stderr = result.stderr instanceof Uint8Array ? Buffer.from(result.stderr).toString('utf8').trim() : '';
+  return new Error(`${tool}: ${stderr || result.shortMessage || 'failed'}`);
+}
