@@ -1,0 +1,140 @@
+import { stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { z } from 'zod';
+import type { PlanContext, Root, StepKind } from '../engine/step-kind.js';
+import { catalystCommands, shellQuote } from '../handoff/commands.js';
+import { hashFile } from '../handoff/digests-file.js';
+import { DEFAULT_PROFILE, handoff, RELENG_FOLDER } from '../handoff/handoff.js';
+import { checkSafeName, parseProfile, parseSeedName } from '../handoff/names.js';
+import { STAGES } from '../handoff/specs.js';
+import { BootstrapError } from '../util/errors.js';
+
+const absolute = z.string().startsWith('/', { message: 'must be an absolute path' });
+
+const schema = z
+  .object({
+    /** The seed tarball: an absolute host path, or a path inside `seed_root`. */
+    seed: z.string().min(1),
+    /** Name of the recipe root the seed lives in (e.g. the root `pack` wrote it into). */
+    seed_root: z.string().min(1).optional(),
+    storedir: absolute.default('/var/tmp/catalyst'),
+    rel_type: z.string().default('default'),
+    profile: z.string().default(DEFAULT_PROFILE),
+    subarch: z.string().default('amd64'),
+    treeish: z.string().min(1).optional(),
+    timestamp: z.string().min(1).optional(),
+    /** A releng checkout to take the portage_confdir trees from. */
+    releng: absolute.optional(),
+    specs_dir: absolute.optional(),
+    // Parameters arrive as rendered strings, so numbers are coerced.
+    jobs: z.coerce.number().int().positive().optional(),
+    load_average: z.coerce.number().positive().optional(),
+    distdir: absolute.optional(),
+    repo_basedir: absolute.optional(),
+    repos_storedir: absolute.optional(),
+  })
+  .strict();
+
+type Spec = z.output<typeof schema>;
+
+function seedPath(spec: Spec, roots: Readonly<Record<string, Root>>, stepId: string): string {
+  if (spec.seed_root === undefined) {
+    if (!spec.seed.startsWith('/')) {
+      throw new BootstrapError('ERECIPE', `step ${stepId}: seed ${spec.seed} must be an absolute path, or a path inside the root named by seed_root`);
+    }
+    return spec.seed;
+  }
+  const root = roots[spec.seed_root];
+  if (!root) {
+    throw new BootstrapError('ERECIPE', `step ${stepId}: seed_root ${spec.seed_root} is not a root of this recipe`, {
+      expected: Object.keys(roots).join(', '),
+      found: spec.seed_root,
+    });
+  }
+  if (spec.seed.split('/').includes('..')) {
+    throw new BootstrapError('ERECIPE', `step ${stepId}: seed ${spec.seed} must not leave its root with ".."`);
+  }
+  return join(root.path, posix.normalize(posix.join('/', spec.seed)));
+}
+
+/** Checks what can be checked before the seed exists: names, profile, suffix. */
+function checkSpec(spec: Spec, stepId: string): void {
+  const where = (field: string) => `step ${stepId}: ${field}`;
+  try {
+    checkSafeName('rel_type', spec.rel_type);
+    checkSafeName('subarch', spec.subarch);
+    if (spec.treeish !== undefined) checkSafeName('treeish', spec.treeish);
+    if (spec.timestamp !== undefined) checkSafeName('timestamp', spec.timestamp);
+    parseProfile(spec.profile);
+    parseSeedName(posix.basename(spec.seed), where('seed'));
+  } catch (error) {
+    if (error instanceof BootstrapError) {
+      throw new BootstrapError(error.code, `step ${stepId}: ${error.message}`, { hint: error.hint, expected: error.expected, found: error.found });
+    }
+    throw error;
+  }
+}
+
+/**
+ * The last step of a chain: hands the seed to Catalyst (see src/handoff/handoff.ts). It runs on
+ * the host and writes only under the storedir and specs folder; it does not start Catalyst,
+ * which a recipe can do with a host `run` step, or the builder with `bootstrap handoff --run`.
+ */
+export function createHandoffKind(): StepKind<Spec> {
+  return {
+    name: 'handoff',
+    schema,
+    needsRoot: () => false,
+    plan(spec, ctx: PlanContext) {
+      if (!ctx.root.host) {
+        throw new BootstrapError('ERECIPE', `step ${ctx.stepId}: handoff steps run on the host root`, {
+          hint: 'Set `root: host` on the step; the seed is found through `seed_root`.',
+        });
+      }
+      checkSpec(spec, ctx.stepId);
+      const seed = seedPath(spec, ctx.roots, ctx.stepId);
+      const specsDir = spec.specs_dir ?? join(spec.storedir, 'specs');
+      const fileName = posix.basename(spec.seed);
+      const builds = join(spec.storedir, 'builds', spec.rel_type);
+      return {
+        summary: [
+          `verify ${seed} against ${fileName}.DIGESTS`,
+          `place it (hard link or copy) as ${join(builds, fileName)}, with .DIGESTS and .CONTENTS.gz`,
+          `write ${join(specsDir, 'catalyst.conf')}`,
+          ...STAGES.map((s) => `write ${join(specsDir, s.file)}`),
+          `write ${join(specsDir, RELENG_FOLDER)}/releases/portage/{stages,isos} (${spec.releng ? `from ${spec.releng}, ` : ''}Rust from source)`,
+          `profile ${spec.profile}, rel_type ${spec.rel_type}, treeish ${spec.treeish ?? '(the storedir\'s snapshot)'}, timestamp ${spec.timestamp ?? '(the seed\'s date)'}`,
+        ],
+        detail: { ...spec, seed, specs_dir: specsDir },
+      };
+    },
+    async run(spec, _plan, ctx) {
+      const result = await handoff({
+        seed: seedPath(spec, ctx.roots, ctx.stepId),
+        storedir: spec.storedir,
+        relType: spec.rel_type,
+        profile: spec.profile,
+        subarch: spec.subarch,
+        treeish: spec.treeish,
+        timestamp: spec.timestamp,
+        repoDir: spec.releng,
+        specsDir: spec.specs_dir,
+        jobs: spec.jobs,
+        loadAverage: spec.load_average,
+        distdir: spec.distdir,
+        repoBasedir: spec.repo_basedir,
+        reposStoredir: spec.repos_storedir,
+      });
+      for (const note of result.notes) ctx.log.note(note);
+      const artifacts = [];
+      for (const path of result.files) {
+        const { SHA512 } = await hashFile(path, ['SHA512']);
+        artifacts.push({ path, integrity: `sha512-${Buffer.from(SHA512!, 'hex').toString('base64')}`, size: (await stat(path)).size });
+        ctx.log.note(`wrote ${path}`);
+      }
+      ctx.log.note('Catalyst is not started by this step; run, in order, as root where Catalyst is installed (docs/catalyst.md):');
+      for (const c of catalystCommands(result.specsDir)) ctx.log.note(`  ${shellQuote(c.argv)}`);
+      return { artifacts };
+    },
+  };
+}
