@@ -1,0 +1,136 @@
+import pLimit from 'p-limit';
+import { Agent, interceptors } from 'undici';
+import { BootstrapError, isBootstrapError } from '../util/errors.js';
+import type { FetchEventHandler } from './events.js';
+import { fetchOne } from './fetch-one.js';
+import { type Lock, type LockEntry, isPinned } from './lock-schema.js';
+import { readLock } from './read-lock.js';
+import { checkMirrors } from './sources.js';
+import { DistfileStore, type StoredFile } from './store.js';
+import { DEFAULT_TUNING, type FetchTuning } from './tuning.js';
+import { updateLock } from './write-lock.js';
+
+export interface EnsureOptions {
+  lockPath: string;
+  storeDir: string;
+  /** Entry names; every entry of the lock when empty. */
+  names: string[];
+  /** Tried before each entry's URLs: http(s) URLs (as MIRROR/<name>) or directories. */
+  mirrors?: string[];
+  /** Downloads at once (default 4). */
+  jobs?: number;
+  /** Trust on first use: fetch unpinned entries and write their size and digests into the lock. */
+  pin?: boolean;
+  onProgress?: FetchEventHandler;
+  signal?: AbortSignal;
+  tuning?: Partial<FetchTuning>;
+}
+
+export type EnsuredFiles = Record<string, { path: string; integrity: string; size: number }>;
+
+/**
+ * Makes sure every named distfile is in the store and matches the lock, fetching what is
+ * missing, in parallel. Unpinned entries are refused unless `pin` is set; then their size and
+ * digests are written into the lock (atomically, one update at a time).
+ */
+export async function ensureDistfiles(options: EnsureOptions): Promise<EnsuredFiles> {
+  const lock = await readLock(options.lockPath);
+  const names = options.names.length > 0 ? [...new Set(options.names)] : Object.keys(lock.distfiles).sort();
+  const entries = selectEntries(lock, names, options.lockPath, options.pin ?? false);
+  const mirrors = await checkMirrors(options.mirrors ?? []);
+  const tuning: FetchTuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const store = new DistfileStore(options.storeDir);
+  await store.init();
+  const onEvent: FetchEventHandler = options.onProgress ?? (() => undefined);
+
+  const agent = new Agent({
+    headersTimeout: tuning.headersTimeoutMs,
+    bodyTimeout: tuning.bodyTimeoutMs,
+    connections: 8,
+  });
+  const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: tuning.maxRedirections }));
+  // A failure that is not the network's (a full disk) stops the other downloads too.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const limit = pLimit(Math.max(1, options.jobs ?? 4));
+  const results: EnsuredFiles = {};
+  const failures: Array<{ name: string; error: unknown }> = [];
+  try {
+    await Promise.all(
+      entries.map(([name, entry]) =>
+        limit(async () => {
+          if (signal.aborted) return;
+          try {
+            results[name] = await ensureOne(name, entry, { store, dispatcher, mirrors, tuning, onEvent, signal }, options);
+          } catch (error) {
+            failures.push({ name, error });
+            if (!(isBootstrapError(error) && error.code === 'EFETCH')) stop.abort();
+          }
+        }),
+      ),
+    );
+  } finally {
+    await agent.close().catch(() => undefined);
+  }
+  if (options.signal?.aborted) throw new BootstrapError('EINTERRUPTED', 'fetching distfiles was interrupted', { exitCode: 130 });
+  if (failures.length === 1) throw failures[0]!.error;
+  if (failures.length > 1) {
+    const primary = failures.find((f) => !(isBootstrapError(f.error) && f.error.code === 'EINTERRUPTED')) ?? failures[0]!;
+    if (isBootstrapError(primary.error) && primary.error.code !== 'EFETCH') throw primary.error;
+    throw new BootstrapError('EFETCH', `${failures.length} distfiles could not be fetched:\n  ${failures.map((f) => messageOf(f.error)).join('\n  ')}`, {
+      hint: 'Check the URLs in the lock, or give a --mirror that has the files.',
+      exitCode: 1,
+    });
+  }
+  return Object.fromEntries(names.map((n) => [n, results[n]!]));
+}
+
+async function ensureOne(
+  name: string,
+  entry: LockEntry,
+  ctx: Parameters<typeof fetchOne>[2],
+  options: EnsureOptions,
+): Promise<StoredFile> {
+  const present = await ctx.store.check(name, entry, (keptAt, expected, found) =>
+    ctx.onEvent({ type: 'mismatch', name, source: ctx.store.pathOf(name), keptAt, expected, found }),
+  );
+  if (present) ctx.onEvent({ type: 'verified', name, size: present.size });
+  const file = present ?? (await fetchOne(name, entry, ctx));
+  if (!isPinned(entry)) {
+    const source = present ? `the file already in ${ctx.store.dir}` : (file as Awaited<ReturnType<typeof fetchOne>>).source;
+    await pinEntry(options.lockPath, name, file, source);
+    ctx.onEvent({ type: 'pinned', name, size: file.size, integrity: file.integrity });
+  }
+  return file;
+}
+
+async function pinEntry(lockPath: string, name: string, file: StoredFile, source: string): Promise<void> {
+  await updateLock(lockPath, (lock) => {
+    const entry = lock.distfiles[name];
+    if (!entry) throw new BootstrapError('ELOCKCHANGED', `${lockPath}: entry ${name} disappeared while it was being fetched`);
+    entry.size = file.size;
+    entry.integrity = file.integrity;
+    entry.from = `pinned on first use from ${source} on ${new Date().toISOString().slice(0, 10)}`;
+  });
+}
+
+function selectEntries(lock: Lock, names: string[], lockPath: string, pin: boolean): Array<[string, LockEntry]> {
+  const unknown = names.filter((n) => !(n in lock.distfiles));
+  if (unknown.length > 0) {
+    throw new BootstrapError('EUNKNOWNDISTFILE', `${lockPath} has no entry named ${unknown.map((n) => `"${n}"`).join(', ')}`, {
+      hint: 'Add it with `bootstrap lock add URL --name NAME`, or check the spelling.',
+    });
+  }
+  const entries = names.map((n): [string, LockEntry] => [n, lock.distfiles[n]!]);
+  const unpinned = entries.filter(([, e]) => !isPinned(e)).map(([n]) => n);
+  if (unpinned.length > 0 && !pin) {
+    throw new BootstrapError('EUNPINNED', `${lockPath}: ${unpinned.join(', ')} ${unpinned.length === 1 ? 'is' : 'are'} not pinned (integrity null)`, {
+      hint: 'Pin from a trusted source (`bootstrap lock import-manifest`), or fetch once with --pin to trust what the server sends and record it.',
+    });
+  }
+  return entries;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

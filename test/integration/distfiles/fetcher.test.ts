@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureDistfiles } from '../../../src/distfiles/ensure.js';
+import type { FetchEvent } from '../../../src/distfiles/events.js';
+import { readLock } from '../../../src/distfiles/read-lock.js';
+import type { FetchTuning } from '../../../src/distfiles/tuning.js';
+import { tempDir } from '../../helpers/env.js';
+import { pinnedEntry, sriOf, writeTestLock } from '../../helpers/distfiles-lock.js';
+import { type TestServer, startTestServer } from '../../helpers/http-server.js';
+
+const fast: Partial<FetchTuning> = { backoffMs: 10, bodyTimeoutMs: 400, headersTimeoutMs: 2000 };
+
+let server: TestServer;
+let dir: { path: string; remove: () => void };
+let lockPath: string;
+let storeDir: string;
+let events: FetchEvent[];
+
+beforeEach(async () => {
+  server = await startTestServer();
+  dir = tempDir('distfiles-fetch-');
+  lockPath = join(dir.path, 'distfiles.lock');
+  storeDir = join(dir.path, 'store');
+  events = [];
+});
+
+afterEach(async () => {
+  await server.close();
+  dir.remove();
+});
+
+function fetchAll(names: string[], extra: Partial<Parameters<typeof ensureDistfiles>[0]> = {}) {
+  return ensureDistfiles({ lockPath, storeDir, names, tuning: fast, onProgress: (e) => events.push(e), ...extra });
+}
+
+async function serveOne(name: string, size: number, behaviours: Parameters<TestServer['route']>[2]): Promise<Buffer> {
+  const body = randomBytes(size);
+  server.route(`/${name}`, body, behaviours);
+  await writeTestLock(lockPath, { [name]: pinnedEntry(body, [`${server.url}/${name}`]) });
+  return body;
+}
+
+describe('fetcher against a misbehaving server', () => {
+  it('retries a 500 and then gets the file', async () => {
+    const body = await serveOne('a.tar.gz', 300_000, ['status:500', 'ok']);
+    const result = await fetchAll(['a.tar.gz']);
+    expect(readFileSync(result['a.tar.gz']!.path).equals(body)).toBe(true);
+    expect(server.requests.map((r) => r.behaviour)).toEqual(['status:500', 'ok']);
+    expect(events.some((e) => e.type === 'retry' && e.reason.includes('500'))).toBe(true);
+  });
+
+  it('times out a stalled body and resumes it with Range', async () => {
+    const body = await serveOne('stall.tar', 3_000_000, ['stall:1500000', 'ok']);
+    const result = await fetchAll(['stall.tar']);
+    expect(readFileSync(result['stall.tar']!.path).equals(body)).toBe(true);
+    expect(events.some((e) => e.type === 'retry' && /stall/.test(e.reason))).toBe(true);
+    const second = server.requests[1]!;
+    expect(second.range).toMatch(/^bytes=[1-9]\d*-$/);
+    expect(second.ifRange).toBeDefined();
+  });
+
+  it('resumes a connection dropped mid-body', async () => {
+    const body = await serveOne('drop.tar', 2_500_000, ['drop:1200000', 'ok']);
+    const result = await fetchAll(['drop.tar']);
+    expect(readFileSync(result['drop.tar']!.path).equals(body)).toBe(true);
+    expect(server.requests[1]!.range).toMatch(/^bytes=[1-9]\d*-$/);
+  });
+
+  it('starts over cleanly when the server ignores Range', async () => {
+    const body = await serveOne('norange.tar', 2_500_000, ['drop:1200000', 'no-range']);
+    const result = await fetchAll(['norange.tar']);
+    expect(readFileSync(result['norange.tar']!.path).equals(body)).toBe(true);
+    expect(server.requests[1]!.range).toBeDefined();
+    expect(server.requests[1]!.behaviour).toBe('no-range');
+  });
+
+  it('keeps wrong bytes aside and takes the right ones from the next URL', async () => {
+    const good = randomBytes(200_000);
+    const bad = Buffer.from(good);
+    bad[1000] ^= 0xff;
+    server.route('/bad/x.tar', bad);
+    server.route('/good/x.tar', good);
+    await writeTestLock(lockPath, { 'x.tar': pinnedEntry(good, [`${server.url}/bad/x.tar`, `${server.url}/good/x.tar`]) });
+    const result = await fetchAll(['x.tar']);
+    expect(readFileSync(result['x.tar']!.path).equals(good)).toBe(true);
+    const mismatch = events.find((e) => e.type === 'mismatch');
+    expect(mismatch).toMatchObject({ type: 'mismatch', source: `${server.url}/bad/x.tar` });
+    if (mismatch?.type !== 'mismatch') throw new Error('unreachable');
+    expect(mismatch.expected).toContain(sriOf(good).split(' ')[0]);
+    expect(mismatch.found).toContain(sriOf(bad).split(' ')[0]);
+    const kept = readdirSync(join(storeDir, '.bad'));
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatch(/^x\.tar\.bad-/);
+    expect(readFileSync(join(storeDir, '.bad', kept[0]!)).equals(bad)).toBe(true);
+  });
+
+  it('follows a redirect chain', async () => {
+    const body = randomBytes(100_000);
+    server.route('/r1', Buffer.alloc(0), ['redirect:/r2']);
+    server.route('/r2', Buffer.alloc(0), [`redirect:${'/r3'}`]);
+    server.route('/r3', Buffer.alloc(0), ['redirect:/files/r.tar']);
+    server.route('/files/r.tar', body);
+    await writeTestLock(lockPath, { 'r.tar': pinnedEntry(body, [`${server.url}/r1`]) });
+    const result = await fetchAll(['r.tar']);
+    expect(readFileSync(result['r.tar']!.path).equals(body)).toBe(true);
+    expect(server.requests.map((r) => r.path)).toEqual(['/r1', '/r2', '/r3', '/files/r.tar']);
+  });
+
+  it('moves on from a 404 at once, without retrying it', async () => {
+    const body = randomBytes(50_000);
+    server.route('/second/n.tar', body);
+    await writeTestLock(lockPath, { 'n.tar': pinnedEntry(body, [`${server.url}/first/n.tar`, `${server.url}/second/n.tar`]) });
+    const result = await fetchAll(['n.tar']);
+    expect(readFileSync(result['n.tar']!.path).equals(body)).toBe(true);
+    expect(server.requests.map((r) => r.path)).toEqual(['/first/n.tar', '/second/n.tar']);
+    expect(events.some((e) => e.type === 'retry')).toBe(false);
+  });
+
+  it('rejects a size announced by Content-Length before downloading the body', async () => {
+    const body = randomBytes(80_000);
+    server.route('/short/s.tar', body.subarray(0, 1000));
+    server.route('/right/s.tar', body);
+    await writeTestLock(lockPath, { 's.tar': pinnedEntry(body, [`${server.url}/short/s.tar`, `${server.url}/right/s.tar`]) });
+    await fetchAll(['s.tar']);
+    const next = events.find((e) => e.type === 'next-source');
+    expect(next).toMatchObject({ reason: expect.stringContaining('announces 1000 bytes') });
+    expect(existsSync(join(storeDir, '.bad'))).toBe(true);
+    expect(readdirSync(join(storeDir, '.bad'))).toHaveLength(0);
+  });
+
+  it('reports expected and found when no source has the right bytes, and leaves no final file', async () => {
+    const good = randomBytes(10_000);
+    server.route('/only/w.tar', randomBytes(10_000));
+    await writeTestLock(lockPath, { 'w.tar': pinnedEntry(good, [`${server.url}/only/w.tar`]) });
+    const error = await fetchAll(['w.tar']).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EFETCH', exitCode: 1 });
+    expect(String((error as { expected: unknown }).expected)).toContain(sriOf(good).split(' ')[0]);
+    expect(String((error as { found: unknown }).found)).toContain('digest differs');
+    expect(existsSync(join(storeDir, 'w.tar'))).toBe(false);
+  });
+
+  it('gives up on a source after repeated 5xx and says how often it tried', async () => {
+    const body = randomBytes(1000);
+    server.route('/down/d.tar', body, ['status:503']);
+    await writeTestLock(lockPath, { 'd.tar': pinnedEntry(body, [`${server.url}/down/d.tar`]) });
+    const error = await fetchAll(['d.tar'], { tuning: { ...fast, attempts: 3 } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EFETCH' });
+    expect(String((error as { found: unknown }).found)).toContain('HTTP 503 (after 3 attempts)');
+    expect(server.requests).toHaveLength(3);
+  });
+});
+
+describe('fetcher store, mirrors, pinning and parallelism', () => {
+  it('fetches many files in parallel', async () => {
+    const entries: Record<string, ReturnType<typeof pinnedEntry>> = {};
+    const bodies = new Map<string, Buffer>();
+    for (let i = 0; i < 24; i++) {
+      const name = `many-${i}.tar`;
+      const body = randomBytes(50_000 + i * 20_000);
+      bodies.set(name, body);
+      server.route(`/${name}`, body);
+      entries[name] = pinnedEntry(body, [`${server.url}/${name}`]);
+    }
+    await writeTestLock(lockPath, entries);
+    const result = await fetchAll([], { jobs: 6 });
+    expect(Object.keys(result).sort()).toEqual([...bodies.keys()].sort());
+    for (const [name, body] of bodies) expect(readFileSync(result[name]!.path).equals(body)).toBe(true);
+  });
+
+  it('trusts a verified file on later runs without downloading, and refetches a changed one', async () => {
+    const body = await serveOne('v.tar', 100_000, ['ok']);
+    await fetchAll(['v.tar']);
+    expect(server.requests).toHaveLength(1);
+    await fetchAll(['v.tar']);
+    expect(server.requests).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'verified')).toHaveLength(1);
+
+    const path = join(storeDir, 'v.tar');
+    const tampered = Buffer.from(body);
+    tampered[5] ^= 1;
+    writeFileSync(path, tampered);
+    utimesSync(path, new Date(1000), new Date(1000));
+    await fetchAll(['v.tar']);
+    expect(server.requests).toHaveLength(2);
+    expect(readFileSync(path).equals(body)).toBe(true);
+    expect(readdirSync(join(storeDir, '.bad')).some((f) => f.startsWith('v.tar.bad-'))).toBe(true);
+  });
+
+  it('tries mirrors first: an http mirror, then a directory', async () => {
+    const body = randomBytes(40_000);
+    const mirrorDir = join(dir.path, 'mirror');
+    mkdirSync(mirrorDir);
+    writeFileSync(join(mirrorDir, 'm.tar'), body);
+    server.route('/origin/m.tar', body);
+    await writeTestLock(lockPath, { 'm.tar': pinnedEntry(body, [`${server.url}/origin/m.tar`]) });
+    const result = await fetchAll(['m.tar'], { mirrors: [`${server.url}/mirror-http/`, mirrorDir] });
+    expect(readFileSync(result['m.tar']!.path).equals(body)).toBe(true);
+    expect(server.requests.map((r) => r.path)).toEqual(['/mirror-http/m.tar']);
+    expect(events.find((e) => e.type === 'done')).toMatchObject({ source: join(mirrorDir, 'm.tar') });
+  });
+
+  it('refuses a mirror directory that does not exist', async () => {
+    await serveOne('q.tar', 10, ['ok']);
+    await expect(fetchAll(['q.tar'], { mirrors: [join(dir.path, 'nowhere')] })).rejects.toMatchObject({ code: 'EMIRROR' });
+  });
+
+  it('refuses an unpinned entry without --pin, and pins it with --pin', async () => {
+    const body = randomBytes(70_000);
+    server.route('/u.tar', body);
+    await writeTestLock(lockPath, { 'u.tar': { size: null, integrity: null, urls: [`${server.url}/u.tar`], kind: 'source' } });
+    await expect(fetchAll(['u.tar'])).rejects.toMatchObject({ code: 'EUNPINNED' });
+    expect(server.requests).toHaveLength(0);
+
+    await fetchAll(['u.tar'], { pin: true });
+    const lock = await readLock(lockPath);
+    expect(lock.distfiles['u.tar']).toMatchObject({ size: body.length, integrity: sriOf(body), urls: [`${server.url}/u.tar`] });
+    expect(lock.distfiles['u.tar']!.from).toContain(`pinned on first use from ${server.url}/u.tar`);
+    expect(events.some((e) => e.type === 'pinned')).toBe(true);
+  });
+
+  it('names an entry the lock does not have', async () => {
+    await serveOne('k.tar', 10, ['ok']);
+    await expect(fetchAll(['k.tar', 'nope.tar'])).rejects.toMatchObject({ code: 'EUNKNOWNDISTFILE', message: expect.stringContaining('"nope.tar"') });
+  });
+});

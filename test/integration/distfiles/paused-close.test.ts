@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureDistfiles } from '../../../src/distfiles/ensure.js';
+import type { FetchEvent } from '../../../src/distfiles/events.js';
+import { type ChunkWriter, writeFully } from '../../../src/distfiles/partial-file.js';
+import { projectRoot, tempDir } from '../../helpers/env.js';
+import { pinnedEntry, writeTestLock } from '../../helpers/distfiles-lock.js';
+import { type TestServer, startTestServer } from '../../helpers/http-server.js';
+
+/**
+ * undici issue 5360: when a server sends a whole `Connection: close` response and closes while
+ * the client's HTTP parser is paused for backpressure (a slow consumer), undici 7 throws an
+ * AssertionError from a socket 'end' handler, which no try/catch can see. The first test shows
+ * that this host's undici still has the bug with a plain slow consumer; the others put the
+ * fetcher in the same situation, with a disk writer slower than the network.
+ */
+const slowWriter: ChunkWriter = async (handle, data, position) => {
+  await sleep(400);
+  await writeFully(handle, data, position);
+};
+
+let server: TestServer;
+let dir: { path: string; remove: () => void };
+// As in the issue's reproduction: one 64 KiB body fills undici's body buffer and pauses it.
+const body = randomBytes(64 << 10);
+
+beforeEach(async () => {
+  server = await startTestServer();
+  server.route('/closing.tar', body, ['close-after-body']);
+  dir = tempDir('distfiles-5360-');
+});
+
+afterEach(async () => {
+  await server.close();
+  dir.remove();
+});
+
+describe('a server closing while the client is paused by a slow writer (undici 5360)', () => {
+  it('kills a process that reads the body through undici with backpressure', async () => {
+    const script = `
+      import { request } from ${JSON.stringify(join(projectRoot, 'node_modules/undici/index.js'))};
+      const res = await request(${JSON.stringify(`${server.url}/closing.tar`)});
+      await new Promise((r) => setTimeout(r, 1000));
+      let n = 0;
+      try {
+        for await (const chunk of res.body) { n += chunk.length; await new Promise((r) => setTimeout(r, 20)); }
+        console.log('survived', n);
+      } catch (error) { console.log('caught', error.message); }
+    `;
+    const child = await execa(process.execPath, ['--input-type=module', '-e', script], { reject: false, timeout: 30_000 });
+    expect(child.exitCode).not.toBe(0);
+    expect(child.stderr).toContain('assert(!this.paused)');
+  });
+
+  it('survives it in the fetcher and ends with the right file', async () => {
+    const lockPath = join(dir.path, 'distfiles.lock');
+    await writeTestLock(lockPath, { 'closing.tar': pinnedEntry(body, [`${server.url}/closing.tar`]) });
+    const result = await ensureDistfiles({ lockPath, storeDir: join(dir.path, 'store'), names: [], tuning: { writer: slowWriter } });
+    expect(readFileSync(result['closing.tar']!.path).equals(body)).toBe(true);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('bounds the memory it holds for a slow disk by dropping and resuming the request', async () => {
+    const lockPath = join(dir.path, 'distfiles.lock');
+    await writeTestLock(lockPath, { 'closing.tar': pinnedEntry(body, [`${server.url}/closing.tar`]) });
+    const events: FetchEvent[] = [];
+    const result = await ensureDistfiles({
+      lockPath,
+      storeDir: join(dir.path, 'store'),
+      names: [],
+      tuning: { writer: slowWriter, maxQueuedBytes: 16 << 10, backoffMs: 10 },
+      onProgress: (e) => events.push(e),
+    });
+    expect(readFileSync(result['closing.tar']!.path).equals(body)).toBe(true);
+    expect(server.requests.length).toBeGreaterThan(1);
+    expect(server.requests.slice(1).every((r) => /^bytes=[1-9]\d*-$/.test(r.range ?? ''))).toBe(true);
+  });
+});
