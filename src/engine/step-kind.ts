@@ -18,6 +18,8 @@ export interface Root {
   shell: string[];
   /** Script text put before every `run` script in this root (e.g. `umask 022`). */
   prelude: string;
+  /** Environment of every script run in this root (the sandbox starts from `env -i`). */
+  env: Readonly<Record<string, string>>;
 }
 
 export interface PlanContext {
@@ -69,6 +71,10 @@ export interface ScriptRequest {
 
 export interface RunContext {
   stepId: string;
+  /** Absolute path of the recipe folder. */
+  recipeDir: string;
+  /** Fill `{{name}}` placeholders, as at plan time. */
+  render(text: string, where: string): string;
   root: Root;
   roots: Readonly<Record<string, Root>>;
   params: Readonly<Record<string, string>>;

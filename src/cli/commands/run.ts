@@ -1,0 +1,41 @@
+import type { CommandModule } from 'yargs';
+import { givenParams, progressOptions, setOption, workOption } from '../options.js';
+
+const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'fresh', 'plain', 'json', 'help', 'version', 'r']);
+
+export const command: CommandModule = {
+  command: 'run',
+  describe: 'Run a recipe from its first step (needs root for chroot steps)',
+  builder: (y) =>
+    progressOptions(setOption(workOption(y)))
+      .strict(false)
+      .option('recipe', { alias: 'r', type: 'string', default: 'gentoo-2025', describe: 'Recipe name (under recipes/) or path' })
+      .option('until', { type: 'string', describe: 'Stop after this step id' })
+      .option('fresh', { type: 'boolean', default: false, describe: 'Start over in a work directory that holds an earlier run (its journal is kept aside)' })
+      .epilog('Recipe parameters can be given as --<name> VALUE, e.g. --target DIR.'),
+  handler: async (argv) => {
+    const { engineDeps } = await import('../engine-deps.js');
+    const { startRun } = await import('../../engine/session.js');
+    const { chooseReporter, interruptSignal, reportResult } = await import('../run-control.js');
+    const work = String(argv.work);
+    const interrupt = interruptSignal();
+    try {
+      const { result, plan } = await startRun(
+        {
+          recipe: String(argv.recipe),
+          work,
+          given: givenParams(argv, KNOWN),
+          fresh: Boolean(argv.fresh),
+          ...(argv.until ? { until: String(argv.until) } : {}),
+          reporter: chooseReporter(argv as { plain?: boolean; json?: boolean }),
+          signal: interrupt.signal,
+          command: `bootstrap ${process.argv.slice(2).join(' ')}`,
+        },
+        engineDeps({ work }),
+      );
+      process.exitCode = reportResult(result, plan.params.values.work!, Boolean(argv.json));
+    } finally {
+      interrupt.dispose();
+    }
+  },
+};

@@ -1,0 +1,193 @@
+import { closeSync, fsyncSync, openSync, readFileSync, statSync, ftruncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { BootstrapError, errnoCode } from '../util/errors.js';
+import type { StepOutcome } from './step-kind.js';
+
+/**
+ * The run's state is an append-only journal of JSON lines, each fsync'd before the runner goes
+ * on, so a crash at any point leaves a journal that says what happened up to that point. The
+ * current state is a fold over the events (see fold-journal.ts).
+ */
+
+export const JOURNAL_FILE = 'journal.jsonl';
+export const JOURNAL_VERSION = 1;
+
+export interface RecipeIdentity {
+  name: string;
+  version: string;
+  /** Absolute path of the recipe file. */
+  path: string;
+  /** sha256 hex of the recipe file's bytes. */
+  digest: string;
+}
+
+export interface RunStartedEvent {
+  type: 'run-started';
+  tool: 'bootstrap';
+  journalVersion: number;
+  time: string;
+  runId: string;
+  recipe: RecipeIdentity;
+  /** Every parameter's resolved value, frozen for the life of the run. */
+  params: Record<string, string>;
+  /** The `--set` values as the user gave them. */
+  given: Record<string, string>;
+  /** Step ids in plan order. */
+  steps: string[];
+}
+
+export interface RunResumedEvent {
+  type: 'run-resumed';
+  time: string;
+  /** The first step this invocation runs. */
+  from: string;
+  /** Changed `--set` values, if any. */
+  given: Record<string, string>;
+  steps: string[];
+}
+
+export interface StepStartedEvent {
+  type: 'step-started';
+  time: string;
+  step: string;
+  attempt: number;
+  fingerprint: string;
+  log: string;
+}
+
+export interface StepFinishedEvent {
+  type: 'step-finished';
+  time: string;
+  step: string;
+  attempt: number;
+  fingerprint: string;
+  durationMs: number;
+  log: string;
+  /** sha256 hex of the log file when the step finished. */
+  logDigest: string;
+  outcome: StepOutcome;
+}
+
+export interface StepFailedEvent {
+  type: 'step-failed';
+  time: string;
+  step: string;
+  attempt: number;
+  fingerprint: string;
+  durationMs: number;
+  log: string;
+  exitCode: number | null;
+  message: string;
+  tail: string[];
+}
+
+export interface InterruptedEvent {
+  type: 'interrupted';
+  time: string;
+  step: string | null;
+  signal: string;
+}
+
+export interface RunFinishedEvent {
+  type: 'run-finished';
+  time: string;
+  /** Documents written at the end of the run (e.g. provenance), by absolute path. */
+  documents: string[];
+}
+
+export type JournalEvent =
+  | RunStartedEvent
+  | RunResumedEvent
+  | StepStartedEvent
+  | StepFinishedEvent
+  | StepFailedEvent
+  | InterruptedEvent
+  | RunFinishedEvent;
+
+export interface JournalContents {
+  path: string;
+  events: JournalEvent[];
+  /** Bytes of a torn last line (a crash mid-write); they are ignored. */
+  tornBytes: number;
+}
+
+/** Reads and checks a journal. A missing journal is `undefined`; a foreign or corrupt one throws. */
+export function readJournal(workDir: string): JournalContents | undefined {
+  const path = join(workDir, JOURNAL_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  const lines = text.split('\n');
+  // Everything after the last newline is a line whose write did not finish.
+  const torn = lines.pop() ?? '';
+  const events: JournalEvent[] = [];
+  lines.forEach((line, index) => {
+    let event: JournalEvent;
+    try {
+      event = JSON.parse(line) as JournalEvent;
+    } catch {
+      throw index === 0 ? foreign(path) : corrupt(path, index + 1, 'is not valid JSON');
+    }
+    if (index === 0 && (event?.type !== 'run-started' || event.tool !== 'bootstrap')) throw foreign(path);
+    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+      throw corrupt(path, index + 1, 'is not a journal event');
+    }
+    events.push(event);
+  });
+  const first = events[0];
+  if (first && first.type === 'run-started' && first.journalVersion !== JOURNAL_VERSION) {
+    throw new BootstrapError('EJOURNAL', `${path} has journal version ${first.journalVersion}; this bootstrap reads version ${JOURNAL_VERSION}`, {
+      hint: 'Use the bootstrap version that made this run, or start a new run in another --work directory.',
+    });
+  }
+  return { path, events, tornBytes: Buffer.byteLength(torn) };
+}
+
+function foreign(path: string): BootstrapError {
+  return new BootstrapError('EJOURNAL', `${path} is not a bootstrap journal (its first line is not a run-started event)`, {
+    hint: 'Point --work at a directory bootstrap created, or at an empty one. Nothing was changed.',
+  });
+}
+
+function corrupt(path: string, line: number, what: string): BootstrapError {
+  return new BootstrapError('EJOURNAL', `${path} line ${line} ${what}; the journal is corrupt`, {
+    hint: 'The journal was edited or damaged. Nothing was changed; start a new run in another --work directory, or restore the file.',
+  });
+}
+
+/** Appends events, each fsync'd. Opening drops a torn last line so the next event starts clean. */
+export class JournalWriter {
+  private readonly fd: number;
+
+  private constructor(readonly path: string, fd: number) {
+    this.fd = fd;
+  }
+
+  static open(workDir: string): JournalWriter {
+    const path = join(workDir, JOURNAL_FILE);
+    const fd = openSync(path, 'a+');
+    const size = statSync(path).size;
+    if (size > 0) {
+      const text = readFileSync(path, 'utf8');
+      const end = text.lastIndexOf('\n') + 1;
+      if (end < Buffer.byteLength(text)) {
+        ftruncateSync(fd, Buffer.byteLength(text.slice(0, end)));
+        fsyncSync(fd);
+      }
+    }
+    return new JournalWriter(path, fd);
+  }
+
+  append(event: JournalEvent): void {
+    writeSync(this.fd, JSON.stringify(event) + '\n');
+    fsyncSync(this.fd);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}

@@ -1,0 +1,161 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { BootstrapError } from '../util/errors.js';
+import type { LoadedRecipe } from './recipe/load-recipe.js';
+import { placeholders, renderTemplate } from './render.js';
+
+/** Parameters every recipe can use; a recipe cannot declare or `--set` them. */
+export interface Builtins {
+  work: string;
+  recipe_dir: string;
+  host_cores: string;
+  host_memory_gib: string;
+  /** Compile jobs the host can carry: one per core, about 2 GiB of memory each. */
+  host_jobs: string;
+  host_load: string;
+}
+
+export function builtins(work: string, recipeDir: string): Builtins {
+  const cores = availableParallelism();
+  const memoryGiB = Math.floor(totalmem() / 2 ** 30);
+  return {
+    work,
+    recipe_dir: recipeDir,
+    host_cores: String(cores),
+    host_memory_gib: String(memoryGiB),
+    host_jobs: String(Math.max(1, Math.min(cores, Math.floor(memoryGiB / 2)))),
+    host_load: String(cores),
+  };
+}
+
+export type ParamSource = 'builtin' | 'default' | 'set' | 'detected' | 'missing';
+
+export interface ResolvedParams {
+  values: Record<string, string>;
+  sources: Record<string, ParamSource>;
+}
+
+export interface ResolveOptions {
+  builtins: Builtins;
+  given: Readonly<Record<string, string>>;
+  /** Planning only: a parameter with no value becomes `<name>` instead of an error. */
+  allowMissing?: boolean;
+}
+
+/** Resolves every parameter: `--set` first, then detection, then the default (which may use others). */
+export function resolveParams(recipe: LoadedRecipe, options: ResolveOptions): ResolvedParams {
+  const defs = recipe.file.parameters;
+  const fixed: Record<string, string> = { ...options.builtins };
+  for (const name of Object.keys(options.given)) {
+    if (name in fixed) {
+      throw new BootstrapError('EPARAM', `--set ${name}: ${name} is set by bootstrap itself and cannot be changed`, {
+        hint: name === 'work' ? 'Use --work DIR.' : 'Remove this --set.',
+      });
+    }
+    if (!(name in defs)) {
+      const known = Object.keys(defs).sort();
+      throw new BootstrapError('EPARAM', `--set ${name}: recipe ${recipe.file.name} has no parameter ${name}`, {
+        hint: known.length ? `Its parameters are: ${known.join(', ')}.` : 'This recipe has no parameters.',
+      });
+    }
+  }
+  for (const name of Object.keys(defs)) {
+    if (name in fixed) {
+      throw new BootstrapError('ERECIPE', `${recipe.locate(['parameters', name])}: parameter ${name} is built in and cannot be declared`);
+    }
+  }
+  const values: Record<string, string> = { ...fixed };
+  const sources: Record<string, ParamSource> = Object.fromEntries(Object.keys(fixed).map((k) => [k, 'builtin' as const]));
+  const resolving = new Set<string>();
+
+  const resolveOne = (name: string, chain: string[]): string => {
+    if (name in values) return values[name]!;
+    const def = defs[name];
+    if (!def) throw new BootstrapError('EPARAM', `unknown parameter {{${name}}} used by ${chain.at(-1)}`);
+    if (resolving.has(name)) {
+      throw new BootstrapError('ERECIPE', `${recipe.locate(['parameters', name])}: parameters refer to each other in a loop: ${[...chain, name].join(' -> ')}`);
+    }
+    resolving.add(name);
+    const where = (field: string) => `${recipe.locate(['parameters', name, field])} (parameters.${name}.${field})`;
+    const renderWith = (text: string, field: string) => {
+      for (const ref of placeholders(text)) if (ref in defs) resolveOne(ref, [...chain, name]);
+      return renderTemplate(text, values, where(field));
+    };
+    let value: string | undefined;
+    let source: ParamSource = 'set';
+    if (name in options.given) value = options.given[name];
+    if (value === undefined && def.detect) {
+      const glob = def.detect.glob;
+      const usable = placeholders(glob).every((ref) => !(ref in defs) || resolveOne(ref, [...chain, name]) !== missing(ref));
+      if (usable) {
+        value = detect(renderWith(glob, 'detect'), name);
+        source = 'detected';
+      }
+    }
+    if (value === undefined && def.default !== undefined) {
+      value = renderWith(def.default, 'default');
+      source = 'default';
+    }
+    if (value === undefined) {
+      if (!options.allowMissing) {
+        throw new BootstrapError('EPARAM', `parameter ${name} has no value${def.description ? ` (${def.description})` : ''}`, {
+          hint: `Give it with --set ${name}=VALUE${name === 'target' ? ' or --target DIR' : ''}.`,
+        });
+      }
+      value = missing(name);
+      source = 'missing';
+    }
+    if (def.pattern && source !== 'missing' && !new RegExp(`^(?:${def.pattern})$`).test(value)) {
+      throw new BootstrapError('EPARAM', `parameter ${name}=${JSON.stringify(value)} does not match ${def.pattern} (${recipe.locate(['parameters', name, 'pattern'])})`, {
+        hint: `Give a value matching ${def.pattern} with --set ${name}=VALUE.`,
+      });
+    }
+    resolving.delete(name);
+    values[name] = value;
+    sources[name] = source;
+    return value;
+  };
+
+  for (const name of Object.keys(defs)) resolveOne(name, [`parameters.${name}`]);
+  return { values, sources };
+}
+
+function missing(name: string): string {
+  return `<${name}>`;
+}
+
+/** The one host path matching a glob whose `*` stays within a path component. */
+function detect(pattern: string, param: string): string {
+  const parts = pattern.split('/').filter(Boolean);
+  let candidates = [pattern.startsWith('/') ? '/' : '.'];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const dir of candidates) {
+      if (!part.includes('*')) {
+        next.push(join(dir, part));
+        continue;
+      }
+      const re = new RegExp(`^${part.split('*').map(escapeRegExp).join('[^/]*')}$`);
+      let entries: string[] = [];
+      try {
+        entries = readdirSync(dir);
+      } catch {
+        entries = [];
+      }
+      next.push(...entries.filter((e) => re.test(e)).sort().map((e) => join(dir, e)));
+    }
+    candidates = next;
+  }
+  const found = candidates.filter((c) => existsSync(c));
+  if (found.length !== 1) {
+    throw new BootstrapError('EDETECT', `cannot detect parameter ${param}: ${found.length === 0 ? 'nothing matches' : `${found.length} paths match`} ${pattern}${found.length ? ` (${found.join(', ')})` : ''}`, {
+      hint: `Check that the target is the right directory, or give the value with --set ${param}=VALUE.`,
+    });
+  }
+  return found[0]!.split('/').pop()!;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,108 @@
+import { isAbsolute, resolve } from 'node:path';
+import { BootstrapError } from '../util/errors.js';
+import { fingerprint } from './fingerprint.js';
+import type { ResolvedParams } from './params.js';
+import { schemaError } from './recipe/locate.js';
+import type { LoadedRecipe } from './recipe/load-recipe.js';
+import { renderDeep, renderTemplate } from './render.js';
+import type { Root, StepKind, StepKindRegistry, StepPlan } from './step-kind.js';
+
+export interface PlannedStep {
+  index: number;
+  id: string;
+  phase: string;
+  title: string;
+  kind: StepKind<unknown>;
+  root: Root;
+  spec: unknown;
+  plan: StepPlan;
+  fingerprint: string;
+  needsRoot: boolean;
+}
+
+export interface Plan {
+  recipe: LoadedRecipe;
+  params: ResolvedParams;
+  roots: Record<string, Root>;
+  phases: Array<{ id: string; title: string; steps: PlannedStep[] }>;
+  steps: PlannedStep[];
+}
+
+export const HOST_ROOT: Root = Object.freeze({ name: 'host', path: '/', host: true, shell: ['/bin/bash'], prelude: '', env: {} });
+
+/** Everything a run would do, rendered and fingerprinted, without doing any of it. */
+export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, registry: StepKindRegistry): Promise<Plan> {
+  const values = params.values;
+  const roots = resolveRoots(recipe, values);
+  const phases: Plan['phases'] = [];
+  const steps: PlannedStep[] = [];
+  for (const [p, phase] of recipe.file.phases.entries()) {
+    const planned: PlannedStep[] = [];
+    for (const [s, def] of phase.steps.entries()) {
+      const at = ['phases', p, 'steps', s];
+      const kind = registry.get(def.kind);
+      if (!kind) {
+        throw new BootstrapError('ERECIPE', `${recipe.locate([...at, 'kind'])}: step ${def.id}: unknown kind ${def.kind}`, {
+          hint: `Known kinds: ${[...registry.keys()].sort().join(', ')}.`,
+        });
+      }
+      const root = roots[def.root];
+      if (!root) {
+        throw new BootstrapError('ERECIPE', `${recipe.locate([...at, 'root'])}: step ${def.id}: unknown root ${def.root}`, {
+          hint: `Roots of this recipe: ${Object.keys(roots).sort().join(', ')}.`,
+        });
+      }
+      const { id, kind: _kind, root: _root, title, ...own } = def;
+      const rendered = renderDeep(own, (text, path) =>
+        renderTemplate(text, values, `${recipe.locate([...at, ...path])} (step ${id})`),
+      );
+      const parsed = kind.schema.safeParse(rendered);
+      if (!parsed.success) throw schemaError(parsed.error.issues, recipe.locate, at);
+      const stepPlan = await kind.plan(parsed.data, {
+        recipeDir: recipe.dir,
+        params: values,
+        roots,
+        root,
+        stepId: id,
+        render: (text, where) => renderTemplate(text, values, where),
+      });
+      const step: PlannedStep = {
+        index: steps.length,
+        id,
+        phase: phase.id,
+        title: title ?? id,
+        kind,
+        root,
+        spec: parsed.data,
+        plan: stepPlan,
+        fingerprint: fingerprint({ kind: kind.name, root: { path: root.path, shell: root.shell, prelude: root.prelude, env: root.env }, detail: stepPlan.detail }),
+        needsRoot: kind.needsRoot(parsed.data, root),
+      };
+      planned.push(step);
+      steps.push(step);
+    }
+    phases.push({ id: phase.id, title: phase.title ?? phase.id, steps: planned });
+  }
+  return { recipe, params, roots, phases, steps };
+}
+
+function resolveRoots(recipe: LoadedRecipe, values: Record<string, string>): Record<string, Root> {
+  const roots: Record<string, Root> = { host: HOST_ROOT };
+  for (const [name, def] of Object.entries(recipe.file.roots)) {
+    const where = (field: string) => `${recipe.locate(['roots', name, field])} (roots.${name}.${field})`;
+    if (name === 'host') throw new BootstrapError('ERECIPE', `${where('path')}: the root name host is built in`);
+    const path = renderTemplate(def.path, values, where('path'));
+    if (!isAbsolute(path) && !path.startsWith('<')) {
+      throw new BootstrapError('ERECIPE', `${where('path')}: root ${name} must be an absolute path, got ${path}`);
+    }
+    roots[name] = {
+      name,
+      path: path.startsWith('<') ? path : resolve(path),
+      host: false,
+      shell: def.shell.map((word) => renderTemplate(word, values, where('shell'))),
+      prelude: renderTemplate(def.prelude, values, where('prelude')),
+      env: Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, renderTemplate(v, values, where(`env.${k}`))])),
+    };
+  }
+  return roots;
+}

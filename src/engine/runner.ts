@@ -1,0 +1,173 @@
+import { createReadStream, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { isBootstrapError } from '../util/errors.js';
+import type { RunState } from './fold-journal.js';
+import type { JournalWriter } from './journal.js';
+import type { Plan, PlannedStep } from './plan.js';
+import type { Reporter, StepFailureInfo } from './reporter.js';
+import { renderTemplate } from './render.js';
+import { StepFailure, type ScriptRequest, type StepLog, type StepOutcome } from './step-kind.js';
+
+/** How a script actually runs (chroot sandbox or host); the CLI supplies it from src/host. */
+export type ScriptRunner = (
+  request: ScriptRequest,
+  io: { output: (chunk: Buffer) => void; signal: AbortSignal },
+) => Promise<{ exitCode: number }>;
+
+export interface RunHooks {
+  /** After each finished step (e.g. collecting fetches recorded with --record). */
+  afterStep?(step: PlannedStep, outcome: StepOutcome): Promise<void>;
+  /** After the last step; returns the documents it wrote (e.g. provenance), by path. */
+  afterRun?(): Promise<string[]>;
+}
+
+export interface ExecuteOptions {
+  plan: Plan;
+  workDir: string;
+  journal: JournalWriter;
+  /** The run so far (attempt numbers continue from it). */
+  state: RunState | undefined;
+  startIndex: number;
+  /** Stop after this step; `resume` continues later. */
+  until?: string;
+  reporter: Reporter;
+  runScript: ScriptRunner;
+  hooks?: RunHooks;
+  /** Aborted with the signal name (SIGINT or SIGTERM) as reason. */
+  signal: AbortSignal;
+}
+
+export type RunResult =
+  | { status: 'finished'; documents: string[] }
+  | { status: 'paused'; after: string }
+  | { status: 'failed'; step: PlannedStep; failure: StepFailureInfo }
+  | { status: 'interrupted'; step: PlannedStep | null; signal: string };
+
+const TAIL_LINES = 30;
+
+export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
+  const { plan, journal, reporter, signal } = options;
+  const logDir = join(options.workDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  for (const step of plan.steps.slice(0, options.startIndex)) reporter.stepSkipped(step, 'done earlier, unchanged');
+
+  for (const step of plan.steps.slice(options.startIndex)) {
+    if (signal.aborted) return interrupted(options, null);
+    const attempt = (options.state?.steps.get(step.id)?.attempts ?? 0) + 1;
+    const logPath = join(logDir, `${String(step.index + 1).padStart(3, '0')}-${step.id}.${attempt}.log`);
+    const log = new Log(logPath, (line) => reporter.stepOutput(step, line), (line) => reporter.stepNote(step, line));
+    const started = Date.now();
+    journal.append({ type: 'step-started', time: new Date(started).toISOString(), step: step.id, attempt, fingerprint: step.fingerprint, log: logPath });
+    reporter.stepStarted(step, attempt, logPath);
+
+    let outcome: StepOutcome | undefined;
+    let failure: StepFailureInfo | undefined;
+    try {
+      outcome =
+        (await step.kind.run(step.spec, step.plan, {
+          stepId: step.id,
+          recipeDir: plan.recipe.dir,
+          render: (text, where) => renderTemplate(text, plan.params.values, where),
+          root: step.root,
+          roots: plan.roots,
+          params: plan.params.values,
+          workDir: options.workDir,
+          log,
+          signal,
+          runScript: (request) => options.runScript(request, { output: (chunk) => log.write(chunk), signal }),
+        })) ?? {};
+    } catch (error) {
+      failure = describeFailure(error, log, logPath);
+      log.write(`\n[bootstrap] step failed: ${failure.message}\n`);
+      if (!isBootstrapError(error) && !(error instanceof StepFailure) && error instanceof Error) log.write(`${error.stack}\n`);
+    }
+    await log.close();
+    const durationMs = Date.now() - started;
+    const time = new Date().toISOString();
+
+    if (signal.aborted) return interrupted(options, step);
+    if (failure) {
+      journal.append({ type: 'step-failed', time, step: step.id, attempt, fingerprint: step.fingerprint, durationMs, log: logPath, exitCode: failure.exitCode, message: failure.message, tail: failure.tail });
+      reporter.stepFailed(step, failure);
+      return { status: 'failed', step, failure };
+    }
+    journal.append({ type: 'step-finished', time, step: step.id, attempt, fingerprint: step.fingerprint, durationMs, log: logPath, logDigest: await sha256File(logPath), outcome: outcome ?? {} });
+    reporter.stepFinished(step, durationMs);
+    await options.hooks?.afterStep?.(step, outcome ?? {});
+    if (options.until === step.id && step.index < plan.steps.length - 1) return { status: 'paused', after: step.id };
+  }
+  const documents = (await options.hooks?.afterRun?.()) ?? [];
+  journal.append({ type: 'run-finished', time: new Date().toISOString(), documents });
+  return { status: 'finished', documents };
+}
+
+function interrupted(options: ExecuteOptions, step: PlannedStep | null): RunResult {
+  const signal = String(options.signal.reason ?? 'SIGINT');
+  options.journal.append({ type: 'interrupted', time: new Date().toISOString(), step: step?.id ?? null, signal });
+  options.reporter.interrupted(step, signal);
+  return { status: 'interrupted', step, signal };
+}
+
+function describeFailure(error: unknown, log: Log, logPath: string): StepFailureInfo {
+  const tail = log.tail();
+  if (error instanceof StepFailure) {
+    return { message: error.message, exitCode: error.exitCode, tail: [...tail, ...(error.details.length ? ['', ...error.details] : [])], log: logPath };
+  }
+  const message = isBootstrapError(error) ? `${error.message}${error.hint ? ` (${error.hint})` : ''}` : error instanceof Error ? error.message : String(error);
+  return { message, exitCode: null, tail, log: logPath };
+}
+
+/** A step attempt's log file, with the last lines kept for the failure report. */
+class Log implements StepLog {
+  private readonly stream: WriteStream;
+  private partial = '';
+  private readonly lines: string[] = [];
+
+  constructor(
+    readonly path: string,
+    private readonly onLine: (line: string) => void,
+    private readonly onNote: (line: string) => void,
+  ) {
+    this.stream = createWriteStream(path, { flags: 'wx' });
+  }
+
+  write(chunk: string | Buffer): void {
+    this.stream.write(chunk);
+    const text = this.partial + chunk.toString();
+    const parts = text.split(/\r?\n|\r/);
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) this.keep(line);
+  }
+
+  note(line: string): void {
+    this.stream.write(`[bootstrap] ${line}\n`);
+    this.onNote(line);
+  }
+
+  tail(): string[] {
+    return this.partial ? [...this.lines, this.partial].slice(-TAIL_LINES) : [...this.lines];
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.stream.end((error?: Error | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  private keep(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > TAIL_LINES) this.lines.shift();
+    this.onLine(line);
+  }
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}

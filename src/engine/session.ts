@@ -1,0 +1,216 @@
+import { mkdirSync, renameSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { BootstrapError } from '../util/errors.js';
+import { foldJournal, type RunState } from './fold-journal.js';
+import { JournalWriter, readJournal, JOURNAL_FILE, JOURNAL_VERSION } from './journal.js';
+import { builtins, resolveParams, type Builtins } from './params.js';
+import { buildPlan, type Plan } from './plan.js';
+import { findRecipe, loadRecipe } from './recipe/load-recipe.js';
+import type { Reporter } from './reporter.js';
+import { resumePoint, type ResumePoint } from './resume-point.js';
+import { executePlan, type RunHooks, type RunResult, type ScriptRunner } from './runner.js';
+import type { StepKindRegistry } from './step-kind.js';
+import { acquireWorkLock } from './work-lock.js';
+
+/** What the CLI gives the engine: the step kinds, how scripts run, where named recipes live. */
+export interface EngineDeps {
+  registry: StepKindRegistry;
+  runScript: ScriptRunner;
+  recipesDir: string;
+  /** Hooks for a run (e.g. provenance at the end), made once the plan is known. */
+  hooks?: (plan: Plan, workDir: string) => RunHooks;
+}
+
+export interface PlanRequest {
+  recipe: string;
+  work: string;
+  given: Record<string, string>;
+  /** For `bootstrap plan`: parameters without a value show as `<name>` instead of failing. */
+  allowMissing?: boolean;
+}
+
+export async function planRecipe(request: PlanRequest, deps: EngineDeps): Promise<Plan> {
+  const recipe = loadRecipe(findRecipe(request.recipe, deps.recipesDir));
+  const params = resolveParams(recipe, {
+    builtins: builtins(resolve(request.work), recipe.dir),
+    given: request.given,
+    allowMissing: request.allowMissing ?? false,
+  });
+  return buildPlan(recipe, params, deps.registry);
+}
+
+export interface RunControl {
+  reporter: Reporter;
+  signal: AbortSignal;
+  until?: string;
+}
+
+export async function startRun(request: PlanRequest & RunControl & { fresh?: boolean; command: string }, deps: EngineDeps): Promise<{ plan: Plan; result: RunResult }> {
+  const work = resolve(request.work);
+  const plan = await planRecipe({ ...request, work, allowMissing: false }, deps);
+  checkUntil(plan, request.until);
+  checkPrivileges(plan, 0);
+  mkdirSync(work, { recursive: true });
+  const lock = acquireWorkLock(work, request.command);
+  try {
+    const existing = readJournal(work);
+    const previous = existing && foldJournal(existing.events);
+    if (previous) {
+      if (!request.fresh) {
+        const done = [...previous.steps.values()].filter((s) => s.status === 'done').length;
+        throw new BootstrapError('EEXIST', `${work} already holds a run of recipe ${previous.started.recipe.name} (${done} of ${previous.started.steps.length} steps done, ${previous.finished ? 'finished' : 'not finished'})`, {
+          hint: `Continue it with \`bootstrap resume --work ${work}\`, or start over with --fresh (the old journal is kept beside the new one).`,
+        });
+      }
+      renameSync(existing.path, `${existing.path.replace(/\.jsonl$/, '')}.${previous.started.time.replace(/[:.]/g, '-')}.jsonl`);
+    }
+    const journal = JournalWriter.open(work);
+    try {
+      journal.append({
+        type: 'run-started',
+        tool: 'bootstrap',
+        journalVersion: JOURNAL_VERSION,
+        time: new Date().toISOString(),
+        runId: randomUUID(),
+        recipe: { name: plan.recipe.file.name, version: plan.recipe.file.version, path: plan.recipe.path, digest: plan.recipe.digest },
+        params: plan.params.values,
+        given: request.given,
+        steps: plan.steps.map((s) => s.id),
+      });
+      const state = foldJournal(readJournal(work)!.events);
+      const result = await execute(plan, work, journal, state, 0, request, deps, previous);
+      return { plan, result };
+    } finally {
+      journal.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+export interface ResumeRequest extends RunControl {
+  work: string;
+  from?: string;
+  given: Record<string, string>;
+  command: string;
+}
+
+export async function resumeRun(request: ResumeRequest, deps: EngineDeps): Promise<{ plan: Plan; result: RunResult | { status: 'nothing-to-do' }; point: ResumePoint }> {
+  const work = resolve(request.work);
+  requireWorkDir(work);
+  const lock = acquireWorkLock(work, request.command);
+  try {
+    const state = requireRun(work);
+    const plan = await planFromJournal(state, work, request.given, deps);
+    checkUntil(plan, request.until);
+    const point = resumePoint(plan, state, request.from);
+    if (point.startIndex === plan.steps.length && state.finished) return { plan, result: { status: 'nothing-to-do' }, point };
+    checkPrivileges(plan, point.startIndex);
+    const journal = JournalWriter.open(work);
+    try {
+      journal.append({
+        type: 'run-resumed',
+        time: new Date().toISOString(),
+        from: plan.steps[point.startIndex]?.id ?? '(end of run)',
+        given: request.given,
+        steps: plan.steps.map((s) => s.id),
+      });
+      const result = await execute(plan, work, journal, state, point.startIndex, request, deps, state);
+      return { plan, result, point };
+    } finally {
+      journal.close();
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+export interface StatusReport {
+  work: string;
+  state: RunState;
+  /** Undefined when the recipe can no longer be loaded; `planError` says why. */
+  plan?: Plan;
+  point?: ResumePoint;
+  planError?: string;
+}
+
+/** Read-only: no lock is taken, nothing is written. */
+export async function runStatus(workDir: string, deps: EngineDeps): Promise<StatusReport> {
+  const work = resolve(workDir);
+  requireWorkDir(work);
+  const state = requireRun(work);
+  try {
+    const plan = await planFromJournal(state, work, {}, deps);
+    return { work, state, plan, point: resumePoint(plan, state) };
+  } catch (error) {
+    return { work, state, planError: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function execute(plan: Plan, work: string, journal: JournalWriter, state: RunState | undefined, startIndex: number, control: RunControl, deps: EngineDeps, history: RunState | undefined): Promise<RunResult> {
+  const estimates = new Map<string, number>();
+  for (const s of history?.steps.values() ?? []) if (s.finished) estimates.set(s.id, s.finished.durationMs);
+  control.reporter.runStarting({ steps: plan.steps, startIndex, estimates });
+  try {
+    return await executePlan({
+      plan,
+      workDir: work,
+      journal,
+      state,
+      startIndex,
+      reporter: control.reporter,
+      runScript: deps.runScript,
+      signal: control.signal,
+      ...(control.until ? { until: control.until } : {}),
+      ...(deps.hooks ? { hooks: deps.hooks(plan, work) } : {}),
+    });
+  } finally {
+    await control.reporter.runEnded();
+  }
+}
+
+/** The plan of the journal's recipe with the run's frozen parameters (and any new --set). */
+async function planFromJournal(state: RunState, work: string, given: Record<string, string>, deps: EngineDeps): Promise<Plan> {
+  const recipe = loadRecipe(state.started.recipe.path);
+  const host = builtins(work, recipe.dir);
+  const frozen = state.params;
+  const fixed = Object.fromEntries(Object.keys(host).map((k) => [k, k === 'work' || k === 'recipe_dir' ? host[k as keyof Builtins] : (frozen[k] ?? host[k as keyof Builtins])])) as unknown as Builtins;
+  const declared = Object.fromEntries(Object.entries(frozen).filter(([k]) => k in recipe.file.parameters));
+  const params = resolveParams(recipe, { builtins: fixed, given: { ...declared, ...given } });
+  return buildPlan(recipe, params, deps.registry);
+}
+
+function requireWorkDir(work: string): void {
+  if (!statSync(work, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new BootstrapError('ENOWORK', `no work directory at ${work}`, { hint: 'Give the --work directory of a run started with bootstrap run.' });
+  }
+}
+
+function requireRun(work: string): RunState {
+  const journal = readJournal(work);
+  const state = journal && foldJournal(journal.events);
+  if (!state) {
+    throw new BootstrapError('ENORUN', `no run in ${work} (no ${JOURNAL_FILE})`, { hint: 'Start one with bootstrap run --recipe NAME --work DIR.' });
+  }
+  return state;
+}
+
+function checkUntil(plan: Plan, until: string | undefined): void {
+  if (until !== undefined && !plan.steps.some((s) => s.id === until)) {
+    throw new BootstrapError('ESTEP', `--until ${until}: recipe ${plan.recipe.file.name} has no step ${until}`, {
+      hint: `Steps: ${plan.steps.map((s) => s.id).join(', ')}.`,
+    });
+  }
+}
+
+function checkPrivileges(plan: Plan, startIndex: number): void {
+  if (process.getuid?.() === 0) return;
+  const step = plan.steps.slice(startIndex).find((s) => s.needsRoot);
+  if (step) {
+    throw new BootstrapError('ENOTROOT', `step ${step.id} runs in root ${step.root.name} and needs root privileges (mount, chroot, namespaces)`, {
+      hint: 'Run it with sudo. `bootstrap plan` needs no root.',
+      exitCode: 2,
+    });
+  }
+}

@@ -1,0 +1,241 @@
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cli, journalEvents, mountsUnder, processesRootedIn, startCli, waitFor } from '../helpers/cli.js';
+import { needsRoot, needsTool, projectRoot, tempDir } from '../helpers/env.js';
+
+const started = (work: string, step: string) => () =>
+  journalEvents(work).some((e) => e.type === 'step-started' && e.step === step);
+const startsOf = (work: string, step: string) => journalEvents(work).filter((e) => e.type === 'step-started' && e.step === step).length;
+
+describe('the demo recipe, end to end through the CLI', () => {
+  let dir: { path: string; remove: () => void };
+  let work: string;
+  const children: Array<{ kill: (signal?: NodeJS.Signals) => boolean }> = [];
+
+  beforeEach((ctx) => {
+    needsRoot(ctx);
+    needsTool(ctx, 'busybox', 'busybox-static');
+    dir = tempDir('bootstrap-e2e-');
+    work = join(dir.path, 'work');
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+    if (dir) {
+      // Namespaced mounts vanish with their processes; wait for that before removing files.
+      await waitFor(() => mountsUnder(dir.path).length === 0, 10_000, 'mounts to go').catch(() => undefined);
+      dir.remove();
+    }
+  });
+
+  it('runs cleanly: every step done, files rendered into the root, one log per step', async () => {
+    const result = await cli(['run', '--recipe', 'demo', '--work', work, '--plain']);
+    expect(result.stderr).not.toContain('error');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Run finished');
+    const root = join(work, 'demo-root');
+    expect(readFileSync(join(root, 'etc/motd'), 'utf8')).toContain('Hello from a root built by bootstrap');
+    expect(readFileSync(join(root, 'var/lib/demo/greeting'), 'utf8')).toContain('Hello from a root built by bootstrap');
+    const status = JSON.parse((await cli(['status', '--work', work, '--json'])).stdout);
+    expect(status.finished).toBe(true);
+    expect(status.steps.map((s: { status: string }) => s.status)).toEqual(Array(status.steps.length).fill('done'));
+    for (const s of status.steps) expect(existsSync(s.log)).toBe(true);
+    const sandbox = readFileSync(status.steps.find((s: { step: string }) => s.step === 'sandbox-check').log, 'utf8');
+    expect(sandbox).toContain('/tmp is a fresh tmpfs');
+    expect(sandbox).toContain('/dev/shm is writable');
+    expect(mountsUnder(root)).toEqual([]);
+  });
+
+  it('stops at a failing step with its tail, log and resume command; resume finishes without redoing earlier steps', async () => {
+    const failed = await cli(['run', '--recipe', 'demo', '--work', work, '--plain', '--fail', 'yes']);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toContain('step check failed');
+    expect(failed.stderr).toContain('failing on purpose');
+    expect(failed.stderr).toMatch(/full log: .*007-check\.1\.log/);
+    expect(failed.stderr).toContain(`bootstrap resume --work ${work}`);
+    const status = await cli(['status', '--work', work]);
+    expect(status.stdout).toMatch(/check\s+failed/);
+    expect(status.stdout).toContain('resume starts at check');
+
+    const resumed = await cli(['resume', '--work', work, '--plain', '--set', 'fail=no']);
+    expect(resumed.exitCode).toBe(0);
+    expect(resumed.stderr).toContain('Resumed: step check failed');
+    for (const step of ['busybox-root', 'probe', 'config', 'inventory', 'slow']) expect(startsOf(work, step)).toBe(1);
+    expect(startsOf(work, 'check')).toBe(2);
+    expect(existsSync(join(work, 'logs/007-check.2.log'))).toBe(true);
+    const again = await cli(['resume', '--work', work]);
+    expect(again.stdout).toContain('Nothing to do');
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} in the slow step stops its process tree, records interrupted and exits ${signal === 'SIGINT' ? 130 : 143}`, async () => {
+      const run = startCli(['run', '--recipe', 'demo', '--work', work, '--plain', '--slow', '120']);
+      children.push(run);
+      await waitFor(started(work, 'slow'), 30_000, 'the slow step');
+      const root = join(work, 'demo-root');
+      await waitFor(() => processesRootedIn(root).length > 0, 10_000, 'the sleep to start');
+      run.kill(signal);
+      const result = await run;
+      expect(result.exitCode).toBe(signal === 'SIGINT' ? 130 : 143);
+      expect(String(result.stderr)).toContain('Interrupted');
+      const last = journalEvents(work).at(-1)!;
+      expect(last).toMatchObject({ type: 'interrupted', step: 'slow', signal });
+      await waitFor(() => mountsUnder(root).length === 0 && processesRootedIn(root).length === 0, 5_000, 'mounts and processes to go');
+      const resumed = await cli(['resume', '--work', work, '--plain', '--slow', '0']);
+      expect(resumed.exitCode).toBe(0);
+      expect(startsOf(work, 'inventory')).toBe(1);
+      expect(startsOf(work, 'slow')).toBe(2);
+    });
+  }
+
+  it('after kill -9 of the orchestrator nothing is left under the target, and resume re-runs the step', async () => {
+    const run = startCli(['run', '--recipe', 'demo', '--work', work, '--plain', '--slow', '120']);
+    children.push(run);
+    await waitFor(started(work, 'slow'), 30_000, 'the slow step');
+    const root = join(work, 'demo-root');
+    await waitFor(() => processesRootedIn(root).length > 0, 10_000, 'the sleep to start');
+    expect(mountsUnder(root)).toEqual([]); // the mounts live in the step's own namespace
+    run.kill('SIGKILL');
+    await run;
+    await waitFor(() => processesRootedIn(root).length === 0, 5_000, 'processes in the root to die');
+    expect(mountsUnder(root)).toEqual([]);
+    expect(journalEvents(work).at(-1)).toMatchObject({ type: 'step-started', step: 'slow' });
+    const status = await cli(['status', '--work', work]);
+    expect(status.stdout).toMatch(/slow\s+interrupted/);
+    // The dead run's lock is stale and is taken over.
+    const resumed = await cli(['resume', '--work', work, '--plain', '--slow', '0']);
+    expect(resumed.exitCode).toBe(0);
+    expect(startsOf(work, 'slow')).toBe(2);
+    expect(startsOf(work, 'check')).toBe(1);
+  });
+
+  it('re-runs from a step whose recipe files changed, and reports it', async () => {
+    const recipe = join(dir.path, 'recipe');
+    cpSync(join(projectRoot, 'recipes/demo'), recipe, { recursive: true });
+    expect((await cli(['run', '--recipe', recipe, '--work', work, '--plain'])).exitCode).toBe(0);
+    appendFileSync(join(recipe, 'files/demo/etc/motd'), 'A changed line.\n');
+    const status = await cli(['status', '--work', work]);
+    expect(status.stdout).toMatch(/config\s+changed/);
+    expect(status.stdout).toContain('resume starts at config');
+    const resumed = await cli(['resume', '--work', work, '--plain']);
+    expect(resumed.exitCode).toBe(0);
+    expect(resumed.stderr).toContain('step config changed in the recipe');
+    expect(startsOf(work, 'probe')).toBe(1);
+    expect(startsOf(work, 'config')).toBe(2);
+    expect(startsOf(work, 'check')).toBe(2);
+    expect(readFileSync(join(work, 'demo-root/etc/motd'), 'utf8')).toContain('A changed line.');
+  });
+
+  it('refuses a second run on a work directory in use, naming the holder', async () => {
+    const run = startCli(['run', '--recipe', 'demo', '--work', work, '--plain', '--slow', '120']);
+    children.push(run);
+    await waitFor(started(work, 'slow'), 30_000, 'the slow step');
+    const before = readFileSync(join(work, 'journal.jsonl'), 'utf8');
+    const second = await cli(['resume', '--work', work, '--plain']);
+    expect(second.exitCode).toBe(2);
+    expect(second.stderr).toContain(`is in use by another bootstrap (pid ${run.pid}`);
+    const third = await cli(['run', '--recipe', 'demo', '--work', work, '--plain', '--fresh']);
+    expect(third.exitCode).toBe(2);
+    expect(readFileSync(join(work, 'journal.jsonl'), 'utf8')).toBe(before);
+    run.kill('SIGINT');
+    expect((await run).exitCode).toBe(130);
+  });
+
+  it('writes through a planted absolute link inside the root, never to the host', async () => {
+    const outside = join(dir.path, 'host-etc');
+    mkdirSync(outside);
+    const recipe = join(dir.path, 'escape');
+    mkdirSync(join(recipe, 'files'), { recursive: true });
+    writeFileSync(join(recipe, 'files/escape.conf'), 'written by the escape test\n');
+    writeFileSync(
+      join(recipe, 'recipe.yaml'),
+      [
+        'name: escape',
+        'version: 1',
+        'description: plants etc -> an absolute host path, then writes /etc/escape.conf',
+        'roots:',
+        '  r: { path: "{{work}}/root", shell: [/bin/sh] }',
+        'phases:',
+        '  - id: all',
+        '    steps:',
+        '      - id: plant',
+        '        kind: run',
+        '        root: host',
+        `        script: mkdir -p {{work}}/root && ln -s ${outside} {{work}}/root/etc`,
+        '      - id: write',
+        '        kind: write',
+        '        root: r',
+        '        files: [{ src: escape.conf, dest: /etc/escape.conf }]',
+      ].join('\n'),
+    );
+    const result = await cli(['run', '--recipe', recipe, '--work', work, '--plain']);
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(join(outside, 'escape.conf'))).toBe(false);
+    expect(readFileSync(join(work, 'root', outside, 'escape.conf'), 'utf8')).toBe('written by the escape test\n');
+  });
+});
+
+describe('bad input: one clear message, nothing lost', () => {
+  let dir: { path: string; remove: () => void };
+  beforeEach(() => {
+    dir = tempDir('bootstrap-bad-');
+  });
+  afterEach(() => dir.remove());
+
+  it('names an unknown recipe, parameter and step', async () => {
+    const work = join(dir.path, 'w');
+    const unknownRecipe = await cli(['plan', '--recipe', 'nope', '--work', work]);
+    expect(unknownRecipe.exitCode).toBe(2);
+    expect(unknownRecipe.stderr).toContain('no recipe named nope');
+    const unknownParam = await cli(['plan', '--recipe', 'demo', '--work', work, '--set', 'colour=blue']);
+    expect(unknownParam.exitCode).toBe(2);
+    expect(unknownParam.stderr).toContain('recipe demo has no parameter colour');
+    expect(unknownParam.stderr).toContain('slow');
+    const badValue = await cli(['plan', '--recipe', 'demo', '--work', work, '--slow', 'soon']);
+    expect(badValue.exitCode).toBe(2);
+    expect(badValue.stderr).toContain('parameter slow="soon" does not match [0-9]+');
+    const unknownStep = await cli(['run', '--recipe', 'demo', '--work', work, '--until', 'nope']);
+    expect(unknownStep.exitCode).toBe(2);
+    expect(unknownStep.stderr).toContain('--until nope: recipe demo has no step nope');
+    expect(existsSync(join(work, 'journal.jsonl'))).toBe(false);
+  });
+
+  it('reports a schema error with file, line and field', async () => {
+    const recipe = join(dir.path, 'broken');
+    mkdirSync(recipe);
+    writeFileSync(
+      join(recipe, 'recipe.yaml'),
+      ['name: broken', 'version: 1', 'description: x', 'phases:', '  - id: p', '    steps:', '      - id: s', '        kind: run', '        root: host', '        scrip: echo'].join('\n'),
+    );
+    const result = await cli(['plan', '--recipe', recipe]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`${recipe}/recipe.yaml:`);
+    expect(result.stderr).toMatch(/recipe\.yaml:\d+: phases\[0\]\.steps\[0\]/);
+    expect(result.stderr).toContain('scrip');
+  });
+
+  it('refuses a corrupt or foreign journal and leaves it as it was', async () => {
+    const work = join(dir.path, 'w');
+    mkdirSync(work);
+    const foreign = '{"hello": "world"}\n';
+    writeFileSync(join(work, 'journal.jsonl'), foreign);
+    for (const args of [['status'], ['resume']]) {
+      const result = await cli([...args, '--work', work]);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain('is not a bootstrap journal');
+    }
+    expect(readFileSync(join(work, 'journal.jsonl'), 'utf8')).toBe(foreign);
+    const corrupt = `${JSON.stringify({ type: 'run-started', tool: 'bootstrap', journalVersion: 1, steps: [] })}\nnot json\n{}\n`;
+    writeFileSync(join(work, 'journal.jsonl'), corrupt);
+    const result = await cli(['resume', '--work', work]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('line 2 is not valid JSON');
+    expect(readFileSync(join(work, 'journal.jsonl'), 'utf8')).toBe(corrupt);
+  });
+
+  it('says there is no run to resume', async () => {
+    const result = await cli(['resume', '--work', join(dir.path, 'missing')]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('no work directory');
+  });
+});

@@ -1,0 +1,64 @@
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { cliPath } from './env.js';
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI; never throws on a non-zero exit. */
+export async function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [cliPath, ...args], {
+    reject: false,
+    env: { NO_COLOR: '1', CI: 'true', ...options.env },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Starts the CLI in the background (for interrupting it). */
+export function startCli(args: string[]): ResultPromise<{ reject: false; env: Record<string, string> }> {
+  return execa(process.execPath, [cliPath, ...args], { reject: false, env: { NO_COLOR: '1', CI: 'true' } });
+}
+
+export function journalEvents(work: string): Array<Record<string, unknown> & { type: string }> {
+  const path = `${work}/journal.jsonl`;
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+export async function waitFor(predicate: () => boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Mount points at or below `dir`, from this process's mountinfo. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
+}
+
+/** Pids of processes whose root directory is inside `dir`. */
+export function processesRootedIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const root = readlinkSync(`/proc/${entry}/root`);
+      if (root === dir || root.startsWith(`${dir}/`)) pids.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
