@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BootstrapError } from '../util/errors.js';
@@ -109,6 +109,11 @@ export function resolveParams(recipe: LoadedRecipe, options: ResolveOptions): Re
     if (def.pattern && source !== 'missing' && !new RegExp(`^(?:${def.pattern})$`).test(value)) {
       throw new BootstrapError('EPARAM', `parameter ${name}=${JSON.stringify(value)} does not match ${def.pattern} (${recipe.locate(['parameters', name, 'pattern'])})`, {
         hint: `Give a value matching ${def.pattern} with --set ${name}=VALUE.`,
+      });
+    }
+    if (def.type === 'directory' && source !== 'missing' && !statSync(value, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new BootstrapError('EPARAM', `parameter ${name}: ${value} is not a directory${def.description ? ` (${def.description})` : ''}`, {
+        hint: `Give an existing directory with ${name === 'target' ? '--target DIR' : `--set ${name}=DIR`}.`,
       });
     }
     resolving.delete(name);

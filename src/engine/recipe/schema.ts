@@ -12,6 +12,8 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 export const parameterSchema = z
   .object({
     description: z.string().optional(),
+    /** `directory`: the value must name an existing directory on the host when the recipe runs. */
+    type: z.enum(['string', 'directory']).default('string'),
     default: scalar.optional(),
     /** A regular expression the value must match entirely. */
     pattern: z.string().optional(),
