@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { resolveInRoot } from '../host/rooted-fs.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { renderCatalystConf } from './catalyst-conf.js';
 import { parseDigests, verifyAgainstDigests } from './digests-file.js';
@@ -42,16 +43,27 @@ export interface HandoffOptions {
   reposStoredir?: string;
   /** Replace a different seed of the same name in the builds folder. */
   force?: boolean;
+  /**
+   * The root filesystem of the machine that will run Catalyst, as this machine sees it (the
+   * bootstrapped root a VM image is made from, or a staging folder copied to that machine).
+   * Files are written below it; the paths inside catalyst.conf and the specs (storedir,
+   * specsDir, …) stay as that machine sees them. Symbolic links resolve inside it.
+   */
+  targetRoot?: string;
 }
 
 export interface HandoffResult {
-  /** Where the seed now is: `<storedir>/builds/<rel_type>/<seed file name>`. */
+  /** Where the seed now is: `<storedir>/builds/<rel_type>/<seed file name>` (on this machine). */
   seedPath: string;
   /** What the stage1 and install CD specs name as `source_subpath`. */
   sourceSubpath: string;
+  /** The specs folder as Catalyst's machine sees it (what its commands name). */
   specsDir: string;
+  /** The same folder on this machine (differs from specsDir only with targetRoot). */
+  hostSpecsDir: string;
+  /** catalyst.conf on this machine. */
   confPath: string;
-  /** The spec files in the order Catalyst must run them. */
+  /** The spec files (on this machine) in the order Catalyst must run them. */
   specs: Array<{ stage: StageId; path: string }>;
   treeish: string;
   timestamp: string;
@@ -106,6 +118,9 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   const subarch = checkSafeName('subarch', opts.subarch ?? 'amd64');
   const profile = parseProfile(opts.profile ?? DEFAULT_PROFILE);
   const specsDir = resolve(opts.specsDir ?? join(storedir, 'specs'));
+  const targetRoot = opts.targetRoot === undefined ? undefined : resolve(opts.targetRoot);
+  // Where a path of the Catalyst machine is on this one.
+  const here = (path: string) => (targetRoot === undefined ? Promise.resolve(path) : resolveInRoot(targetRoot, path));
   const jobs = checkCount('jobs', opts.jobs ?? availableParallelism());
   const loadAverage = checkCount('load-average', opts.loadAverage ?? jobs);
 
@@ -131,7 +146,7 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     await verifyAgainstDigests(contentsPath, `${seed.fileName}.CONTENTS.gz`, digests, digestsPath);
   }
 
-  const snapshots = await findSnapshots(storedir);
+  const snapshots = await findSnapshots(await here(storedir));
   const notes: string[] = [];
   let treeish: string;
   if (opts.treeish !== undefined) {
@@ -155,7 +170,6 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   const repoDir = join(specsDir, RELENG_FOLDER);
   const sourceSubpath = `${relType}/${seed.stem}`;
   const specTexts = buildSpecs({ subarch, relType, profile, timestamp, treeish, seedSubpath: sourceSubpath, repoDir });
-  const confPath = join(specsDir, 'catalyst.conf');
   const confText = renderCatalystConf({
     storedir,
     distdir: opts.distdir ?? '/var/cache/distfiles',
@@ -166,7 +180,7 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   });
   const trees = await buildPortageTrees(opts.repoDir ? resolve(opts.repoDir) : undefined);
 
-  const buildsDir = join(storedir, 'builds', relType);
+  const buildsDir = await here(join(storedir, 'builds', relType));
   await checkSeedSlot(buildsDir, seed, relType);
 
   const placed = join(buildsDir, seed.fileName);
@@ -177,13 +191,15 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   for (const p of placements) if (await needsPlacing(p.from, p.to, opts.force === true)) pending.push(p);
   for (const p of pending) await placeFile(p.from, p.to);
 
+  const hostSpecsDir = await here(specsDir);
   const portageFiles = await replaceOwnedFolder(
-    repoDir,
+    await here(repoDir),
     new Map([...trees].map(([path, text]) => [join('releases/portage', path), text])),
   );
-  const specFiles = STAGES.map((s) => ({ stage: s.id, path: join(specsDir, s.file) }));
+  const specFiles = STAGES.map((s) => ({ stage: s.id, path: join(hostSpecsDir, s.file) }));
+  const hostConfPath = join(hostSpecsDir, 'catalyst.conf');
   await writeFilesAtomically([
-    { path: confPath, content: confText },
+    { path: hostConfPath, content: confText },
     ...specFiles.map((s) => ({ path: s.path, content: specTexts[basename(s.path)]! })),
   ]);
 
@@ -191,11 +207,12 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     seedPath: placed,
     sourceSubpath,
     specsDir,
-    confPath,
+    hostSpecsDir,
+    confPath: hostConfPath,
     specs: specFiles,
     treeish,
     timestamp,
-    files: [placed, ...companions.map((c) => c.to), confPath, ...specFiles.map((s) => s.path), ...portageFiles],
+    files: [placed, ...companions.map((c) => c.to), hostConfPath, ...specFiles.map((s) => s.path), ...portageFiles],
     notes,
   };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { catalystCommands, type CatalystCommand } from './commands.js';
 import type { StageId } from './specs.js';
@@ -20,7 +20,10 @@ export interface StageOutcome {
 }
 
 export interface RunStagesOptions {
+  /** The specs folder as the machine running Catalyst sees it: what the commands name. */
   specsDir: string;
+  /** The same folder on this machine, where specs are read and logs go; default specsDir. */
+  hostSpecsDir?: string;
   /** Command words that start Catalyst, see catalystCommands(). */
   catalyst: string[];
   signal?: AbortSignal;
@@ -40,11 +43,11 @@ export function logsDir(specsDir: string): string {
  * A stage's identity: its spec, catalyst.conf and the command. A finished stage whose
  * identity is unchanged is not run again.
  */
-async function stageDigest(specsDir: string, command: CatalystCommand): Promise<string> {
+async function stageDigest(hostSpecsDir: string, command: CatalystCommand): Promise<string> {
   const hash = createHash('sha256');
   hash.update(JSON.stringify(command.argv));
-  hash.update(await readFile(command.spec));
-  hash.update(await readFile(join(specsDir, 'catalyst.conf')));
+  hash.update(await readFile(join(hostSpecsDir, basename(command.spec))));
+  hash.update(await readFile(join(hostSpecsDir, 'catalyst.conf')));
   return hash.digest('hex');
 }
 
@@ -68,14 +71,15 @@ async function logTail(path: string, count: number): Promise<string[]> {
  * first failure or when `signal` aborts (the child is killed).
  */
 export async function runStages(opts: RunStagesOptions): Promise<StageOutcome[]> {
-  const dir = logsDir(opts.specsDir);
+  const hostSpecsDir = opts.hostSpecsDir ?? opts.specsDir;
+  const dir = logsDir(hostSpecsDir);
   await mkdir(dir, { recursive: true });
   const outcomes: StageOutcome[] = [];
   let rerunRest = false;
   for (const command of catalystCommands(opts.specsDir, opts.catalyst)) {
     const logPath = join(dir, `${command.stage}.log`);
     const markerPath = join(dir, `${command.stage}.done`);
-    const digest = await stageDigest(opts.specsDir, command);
+    const digest = await stageDigest(hostSpecsDir, command);
     if (!rerunRest && (await readMarker(markerPath)) === digest) {
       outcomes.push({ stage: command.stage, status: 'skipped', argv: command.argv, logPath });
       opts.onStage?.({ stage: command.stage, status: 'skipped', argv: command.argv, logPath });

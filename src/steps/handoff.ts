@@ -17,6 +17,11 @@ const schema = z
     seed: z.string().min(1),
     /** Name of the recipe root the seed lives in (e.g. the root `pack` wrote it into). */
     seed_root: z.string().min(1).optional(),
+    /**
+     * Name of the recipe root Catalyst will run in (e.g. the bootstrapped root a VM image is
+     * made from): files go below it, paths inside them are as that system sees them.
+     */
+    target_root: z.string().min(1).optional(),
     storedir: absolute.default('/var/tmp/catalyst'),
     rel_type: z.string().default('default'),
     profile: z.string().default(DEFAULT_PROFILE),
@@ -37,6 +42,17 @@ const schema = z
 
 type Spec = z.output<typeof schema>;
 
+function namedRoot(name: string, field: string, roots: Readonly<Record<string, Root>>, stepId: string): Root {
+  const root = roots[name];
+  if (!root) {
+    throw new BootstrapError('ERECIPE', `step ${stepId}: ${field} ${name} is not a root of this recipe`, {
+      expected: Object.keys(roots).join(', '),
+      found: name,
+    });
+  }
+  return root;
+}
+
 function seedPath(spec: Spec, roots: Readonly<Record<string, Root>>, stepId: string): string {
   if (spec.seed_root === undefined) {
     if (!spec.seed.startsWith('/')) {
@@ -44,13 +60,7 @@ function seedPath(spec: Spec, roots: Readonly<Record<string, Root>>, stepId: str
     }
     return spec.seed;
   }
-  const root = roots[spec.seed_root];
-  if (!root) {
-    throw new BootstrapError('ERECIPE', `step ${stepId}: seed_root ${spec.seed_root} is not a root of this recipe`, {
-      expected: Object.keys(roots).join(', '),
-      found: spec.seed_root,
-    });
-  }
+  const root = namedRoot(spec.seed_root, 'seed_root', roots, stepId);
   if (spec.seed.split('/').includes('..')) {
     throw new BootstrapError('ERECIPE', `step ${stepId}: seed ${spec.seed} must not leave its root with ".."`);
   }
@@ -93,19 +103,21 @@ export function createHandoffKind(): StepKind<Spec> {
       }
       checkSpec(spec, ctx.stepId);
       const seed = seedPath(spec, ctx.roots, ctx.stepId);
+      const target = spec.target_root === undefined ? undefined : namedRoot(spec.target_root, 'target_root', ctx.roots, ctx.stepId);
+      const where = target ? ` in root ${target.name} (${target.path})` : '';
       const specsDir = spec.specs_dir ?? join(spec.storedir, 'specs');
       const fileName = posix.basename(spec.seed);
       const builds = join(spec.storedir, 'builds', spec.rel_type);
       return {
         summary: [
           `verify ${seed} against ${fileName}.DIGESTS`,
-          `place it (hard link or copy) as ${join(builds, fileName)}, with .DIGESTS and .CONTENTS.gz`,
-          `write ${join(specsDir, 'catalyst.conf')}`,
-          ...STAGES.map((s) => `write ${join(specsDir, s.file)}`),
-          `write ${join(specsDir, RELENG_FOLDER)}/releases/portage/{stages,isos} (${spec.releng ? `from ${spec.releng}, ` : ''}Rust from source)`,
+          `place it (hard link or copy) as ${join(builds, fileName)}${where}, with .DIGESTS and .CONTENTS.gz`,
+          `write ${join(specsDir, 'catalyst.conf')}${where}`,
+          ...STAGES.map((s) => `write ${join(specsDir, s.file)}${where}`),
+          `write ${join(specsDir, RELENG_FOLDER)}/releases/portage/{stages,isos}${where} (${spec.releng ? `from ${spec.releng}, ` : ''}Rust from source)`,
           `profile ${spec.profile}, rel_type ${spec.rel_type}, treeish ${spec.treeish ?? '(the storedir\'s snapshot)'}, timestamp ${spec.timestamp ?? '(the seed\'s date)'}`,
         ],
-        detail: { ...spec, seed, specs_dir: specsDir },
+        detail: { ...spec, seed, specs_dir: specsDir, target_root_path: target?.path },
       };
     },
     async run(spec, _plan, ctx) {
@@ -124,6 +136,7 @@ export function createHandoffKind(): StepKind<Spec> {
         distdir: spec.distdir,
         repoBasedir: spec.repo_basedir,
         reposStoredir: spec.repos_storedir,
+        targetRoot: spec.target_root === undefined ? undefined : namedRoot(spec.target_root, 'target_root', ctx.roots, ctx.stepId).path,
       });
       for (const note of result.notes) ctx.log.note(note);
       const artifacts = [];

@@ -16,6 +16,7 @@ interface HandoffArgs {
   'repo-basedir': string;
   'repos-storedir'?: string;
   force: boolean;
+  'target-root'?: string;
   run?: string;
   json: boolean;
 }
@@ -40,6 +41,10 @@ export const command: CommandModule<object, HandoffArgs> = {
       .option('repo-basedir', { type: 'string', default: '/var/db/repos' })
       .option('repos-storedir', { type: 'string', describe: 'Where `catalyst --snapshot` keeps its git clone' })
       .option('force', { type: 'boolean', default: false, describe: 'Replace a different seed of the same name in the builds folder' })
+      .option('target-root', {
+        type: 'string',
+        describe: 'Root filesystem of the machine that runs Catalyst (e.g. the root a VM image is made from): files go below it, paths in them stay as that machine sees them',
+      })
       .option('run', {
         type: 'string',
         describe: 'Run Catalyst stage by stage with this command, split on spaces, not through a shell (e.g. "catalyst" or "ssh root@vm catalyst")',
@@ -67,6 +72,7 @@ export const command: CommandModule<object, HandoffArgs> = {
       repoBasedir: args['repo-basedir'],
       reposStoredir: args['repos-storedir'],
       force: args.force,
+      targetRoot: args['target-root'],
     });
     const commands = catalystCommands(result.specsDir, catalyst);
     const say = (line: string) => {
@@ -98,6 +104,7 @@ export const command: CommandModule<object, HandoffArgs> = {
     try {
       outcomes = await runStages({
         specsDir: result.specsDir,
+        hostSpecsDir: result.hostSpecsDir,
         catalyst,
         signal: controller.signal,
         onStage: (e) => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -169,6 +169,24 @@ describe('handoff()', () => {
     const second = await handoff(base);
     expect(second.files).toEqual(first.files);
     expect(second.files.filter((f) => !f.includes('.tar.xz')).map((f) => readFileSync(f, 'utf8'))).toEqual(texts);
+  });
+
+  it('writes below targetRoot with paths as that system sees them, resolving links inside it', async () => {
+    const root = join(tmp.path, 'vmroot');
+    mkdirSync(join(root, 'srv/catalyst'), { recursive: true });
+    mkdirSync(join(root, 'var'), { recursive: true });
+    // An absolute link inside the root must resolve inside it, never to the host's /srv.
+    symlinkSync('/srv', join(root, 'var/tmp'));
+    const result = await handoff({ ...base, storedir: '/var/tmp/catalyst', targetRoot: root });
+    expect(result.seedPath).toBe(join(root, 'srv/catalyst/builds/default/stage3-bootstrap.tar.xz'));
+    expect(result.specsDir).toBe('/var/tmp/catalyst/specs');
+    expect(result.hostSpecsDir).toBe(join(root, 'srv/catalyst/specs'));
+    for (const f of result.files) expect(f.startsWith(`${root}/`)).toBe(true);
+    const conf = parseToml(readFileSync(result.confPath, 'utf8')) as Record<string, unknown>;
+    expect(conf.storedir).toBe('/var/tmp/catalyst');
+    const stage1 = parseCatalystSpec(readFileSync(result.specs[0]!.path, 'utf8'));
+    expect(stage1.portage_confdir).toBe('/var/tmp/catalyst/specs/releng/releases/portage/stages');
+    expect(existsSync(join(root, 'srv/catalyst/specs/releng/releases/portage/stages/package.mask/releng/rust'))).toBe(true);
   });
 
   it('takes the tree-ish from the one snapshot in the storedir, and refuses when there is none', async () => {

@@ -87,6 +87,16 @@ describe('runStages()', () => {
     expect(existsSync(join(specsDir, 'logs/stage1.done'))).toBe(false);
   });
 
+  it('names the Catalyst machine\'s paths in commands and keeps logs on this machine', async () => {
+    const root = join(tmp.path, 'vmroot');
+    const result = await handoff({ ...opts, storedir: '/var/tmp/catalyst', targetRoot: root });
+    const outcomes = await runStages({ specsDir: result.specsDir, hostSpecsDir: result.hostSpecsDir, catalyst: [fake] });
+    expect(outcomes.map((o) => o.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(calls()[0]).toBe('-c /var/tmp/catalyst/specs/catalyst.conf -f /var/tmp/catalyst/specs/stage1.spec');
+    expect(outcomes[0]!.logPath).toBe(join(root, 'var/tmp/catalyst/specs/logs/stage1.log'));
+    expect(existsSync(join(root, 'var/tmp/catalyst/specs/logs/installcd-stage2-minimal.done'))).toBe(true);
+  });
+
   it('reports a Catalyst command that cannot be started as a failed stage', async () => {
     const outcomes = await runStages({ specsDir, catalyst: [join(tmp.path, 'bin/no-such-catalyst')] });
     expect(outcomes).toHaveLength(1);
