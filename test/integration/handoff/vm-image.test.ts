@@ -51,8 +51,8 @@ describe('buildVmImage()', () => {
     chownSync(join(root, 'etc/owned'), 1234, 5678);
     linkSync(join(root, 'etc/owned'), join(root, 'etc/owned-link'));
     execFileSync('setfattr', ['-n', 'user.bootstrap', '-v', 'kept', join(root, 'etc/owned')]);
-    execFileSync('cp', [join(root, 'bin/busybox'), join(root, 'bin/ping')]);
-    execFileSync('setcap', ['cap_net_raw+ep', join(root, 'bin/ping')]);
+    execFileSync('cp', [join(root, 'bin/busybox'), join(root, 'bin/capped')]);
+    execFileSync('setcap', ['cap_net_raw+ep', join(root, 'bin/capped')]);
     mkdirSync(join(root, 'boot'));
     writeFileSync(join(root, 'boot/vmlinuz-6.6.1-gentoo-dist'), 'k1');
     writeFileSync(join(root, 'boot/vmlinuz-6.12.31-gentoo-dist'), 'k2');
@@ -74,7 +74,7 @@ describe('buildVmImage()', () => {
     expect(owned).toMatch(/User:\s+1234\s+Group:\s+5678/);
     expect(owned).toMatch(/Links: 2/);
     expect(debugfs(out, 'ea_list /etc/owned')).toMatch(/user\.bootstrap.*kept/);
-    expect(debugfs(out, 'ea_list /bin/ping')).toMatch(/security\.capability \(20\) = 01 00 00 02 00 20 00 00/);
+    expect(debugfs(out, 'ea_list /bin/capped')).toMatch(/security\.capability \(20\) = 01 00 00 02 00 20 00 00/);
 
     expect(result.kernel).toBe(join(root, 'boot/vmlinuz-6.12.31-gentoo-dist'));
     expect(result.qemu).toEqual(qemuCommand(out, join(root, 'boot/vmlinuz-6.12.31-gentoo-dist'), { cpus: 2 }));
