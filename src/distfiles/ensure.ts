@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { Agent, interceptors } from 'undici';
 import { BootstrapError, isBootstrapError } from '../util/errors.js';
 import type { FetchEventHandler } from './events.js';
-import { fetchOne } from './fetch-one.js';
+import { type FetchOneContext, fetchOne } from './fetch-one.js';
 import { type Lock, type LockEntry, isPinned } from './lock-schema.js';
 import { readLock } from './read-lock.js';
 import { checkMirrors } from './sources.js';
@@ -37,18 +37,7 @@ export async function ensureDistfiles(options: EnsureOptions): Promise<EnsuredFi
   const lock = await readLock(options.lockPath);
   const names = options.names.length > 0 ? [...new Set(options.names)] : Object.keys(lock.distfiles).sort();
   const entries = selectEntries(lock, names, options.lockPath, options.pin ?? false);
-  const mirrors = await checkMirrors(options.mirrors ?? []);
-  const tuning: FetchTuning = { ...DEFAULT_TUNING, ...options.tuning };
-  const store = new DistfileStore(options.storeDir);
-  await store.init();
-  const onEvent: FetchEventHandler = options.onProgress ?? (() => undefined);
-
-  const agent = new Agent({
-    headersTimeout: tuning.headersTimeoutMs,
-    bodyTimeout: tuning.bodyTimeoutMs,
-    connections: 8,
-  });
-  const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: tuning.maxRedirections }));
+  const session = await openFetchSession(options);
   // A failure that is not the network's (a full disk) stops the other downloads too.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
@@ -61,7 +50,7 @@ export async function ensureDistfiles(options: EnsureOptions): Promise<EnsuredFi
         limit(async () => {
           if (signal.aborted) return;
           try {
-            results[name] = await ensureOne(name, entry, { store, dispatcher, mirrors, tuning, onEvent, signal }, options);
+            results[name] = await ensureOne(name, entry, { ...session.context, signal }, options);
           } catch (error) {
             failures.push({ name, error });
             if (!(isBootstrapError(error) && error.code === 'EFETCH')) stop.abort();
@@ -70,7 +59,7 @@ export async function ensureDistfiles(options: EnsureOptions): Promise<EnsuredFi
       ),
     );
   } finally {
-    await agent.close().catch(() => undefined);
+    await session.close();
   }
   if (options.signal?.aborted) throw new BootstrapError('EINTERRUPTED', 'fetching distfiles was interrupted', { exitCode: 130 });
   if (failures.length === 1) throw failures[0]!.error;
@@ -88,7 +77,7 @@ export async function ensureDistfiles(options: EnsureOptions): Promise<EnsuredFi
 async function ensureOne(
   name: string,
   entry: LockEntry,
-  ctx: Parameters<typeof fetchOne>[2],
+  ctx: FetchOneContext,
   options: EnsureOptions,
 ): Promise<StoredFile> {
   const present = await ctx.store.check(name, entry, (keptAt, expected, found) =>
@@ -112,6 +101,31 @@ async function pinEntry(lockPath: string, name: string, file: StoredFile, source
     entry.integrity = file.integrity;
     entry.from = `pinned on first use from ${source} on ${new Date().toISOString().slice(0, 10)}`;
   });
+}
+
+export interface FetchSession {
+  context: FetchOneContext;
+  close(): Promise<void>;
+}
+
+/** The store, the undici agent (with redirects) and the checked mirrors, for fetchOne. */
+export async function openFetchSession(options: {
+  storeDir: string;
+  mirrors?: string[];
+  tuning?: Partial<FetchTuning>;
+  onProgress?: FetchEventHandler;
+  signal?: AbortSignal;
+}): Promise<FetchSession> {
+  const mirrors = await checkMirrors(options.mirrors ?? []);
+  const tuning: FetchTuning = { ...DEFAULT_TUNING, ...options.tuning };
+  const store = new DistfileStore(options.storeDir);
+  await store.init();
+  const agent = new Agent({ headersTimeout: tuning.headersTimeoutMs, bodyTimeout: tuning.bodyTimeoutMs, connections: 8 });
+  const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: tuning.maxRedirections }));
+  return {
+    context: { store, dispatcher, mirrors, tuning, onEvent: options.onProgress ?? (() => undefined), signal: options.signal },
+    close: () => agent.close().catch(() => undefined),
+  };
 }
 
 function selectEntries(lock: Lock, names: string[], lockPath: string, pin: boolean): Array<[string, LockEntry]> {

@@ -1,0 +1,54 @@
+import type { CommandModule } from 'yargs';
+
+interface FetchArgs {
+  lock: string;
+  dest: string;
+  only?: string[];
+  mirror?: string[];
+  jobs: number;
+  pin: boolean;
+  json: boolean;
+}
+
+export const command: CommandModule<object, FetchArgs> = {
+  command: 'fetch',
+  describe: 'Download the distfiles of the lock into a directory, verified against their size and digests',
+  builder: (yargs) =>
+    yargs
+      .option('lock', { type: 'string', default: 'distfiles.lock', describe: 'The lock file' })
+      .option('dest', { type: 'string', default: 'distfiles', describe: 'Directory the verified files go to' })
+      .option('only', { type: 'string', array: true, describe: 'Fetch only these entries (by file name)' })
+      .option('mirror', { type: 'string', array: true, describe: 'Tried first, as MIRROR/<file>: an http(s) URL or a directory (repeatable)' })
+      .option('jobs', { type: 'number', default: 4, describe: 'Downloads at once' })
+      .option('pin', { type: 'boolean', default: false, describe: 'Fetch unpinned entries too and write their size and digests into the lock (trust on first use)' })
+      .option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' }),
+  handler: async (args) => {
+    const { resolve } = await import('node:path');
+    const { BootstrapError } = await import('../../util/errors.js');
+    const { ensureDistfiles } = await import('../../distfiles/ensure.js');
+    const { readLock } = await import('../../distfiles/read-lock.js');
+    const { withFetchProgress, mib } = await import('../../distfiles/progress.js');
+    if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new BootstrapError('EUSAGE', `--jobs ${args.jobs}: give a whole number of 1 or more`);
+    const lockPath = resolve(args.lock);
+    const names = args.only ?? [];
+    const total = names.length > 0 ? new Set(names).size : Object.keys((await readLock(lockPath)).distfiles).length;
+    const controller = new AbortController();
+    const onSignal = (): void => controller.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const files = await withFetchProgress(total, { quiet: args.json }, (onProgress) =>
+        ensureDistfiles({ lockPath, storeDir: resolve(args.dest), names, mirrors: args.mirror, jobs: args.jobs, pin: args.pin, onProgress, signal: controller.signal }),
+      );
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify({ dest: resolve(args.dest), files }, null, 2)}\n`);
+      } else {
+        const bytes = Object.values(files).reduce((sum, f) => sum + f.size, 0);
+        process.stdout.write(`${Object.keys(files).length} distfiles verified in ${resolve(args.dest)} (${mib(bytes)})\n`);
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
