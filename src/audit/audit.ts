@@ -1,0 +1,89 @@
+import { access } from 'node:fs/promises';
+import type { LockEntry } from '../distfiles/lock-schema.js';
+import { BootstrapError } from '../util/errors.js';
+import { auditInputs, scanToChecks } from './audit-inputs.js';
+import { auditLock } from './audit-lock.js';
+import { auditRun } from './audit-run.js';
+import { auditStage } from './audit-stage.js';
+import { verifyProvenance } from './provenance.js';
+import { summarise, type AuditReport } from './report.js';
+
+export interface AuditOptions {
+  /** The lock file. */
+  lockPath: string;
+  /** False when lockPath is only the default: a missing default lock then skips the lock checks. */
+  lockGiven: boolean;
+  distdir?: string;
+  workDir?: string;
+  stagePath?: string;
+  provenancePath?: string;
+  /** Extra files to scan for binaries without a lock entry (`--scan`). */
+  scan?: string[];
+  strict: boolean;
+  maxDepth?: number;
+}
+
+/**
+ * Runs every audit the options ask for and gathers the verdicts. Throws BootstrapError (exit 2)
+ * on bad input: an unreadable lock, a missing directory, a file that is not the archive it
+ * claims to be. Failures of the audited things themselves are checks with status `fail`.
+ */
+export async function runAudit(options: AuditOptions): Promise<AuditReport> {
+  const report: AuditReport = { seeds: [], checks: [], findings: [], unscanned: [], summary: { pass: 0, warn: 0, fail: 0 } };
+  const needsLock = options.distdir !== undefined || options.workDir !== undefined;
+  const lockExists = await access(options.lockPath).then(() => true, () => false);
+  let entries: Map<string, LockEntry> | undefined;
+  if (options.lockGiven || lockExists || needsLock) {
+    if (!lockExists && !options.lockGiven) {
+      throw new BootstrapError('EAUDITLOCK', `${options.lockPath}: no lock file here, and --distdir/--work are checked against one`, {
+        hint: 'Give the lock with --lock FILE.',
+      });
+    }
+    const lock = await auditLock(options.lockPath, { strict: options.strict });
+    report.seeds = lock.seeds;
+    report.checks.push(...lock.checks);
+    entries = lock.entries;
+  } else if (!options.stagePath && !options.provenancePath && !options.scan?.length) {
+    throw new BootstrapError('EAUDITNOTHING', `nothing to audit: no ${options.lockPath} here and no --stage, --provenance or --scan`, {
+      hint: 'Run in the project directory, or give --lock FILE (and --distdir, --work, --stage as needed).',
+    });
+  }
+
+  const scanOptions = { strict: options.strict, ...(options.maxDepth !== undefined ? { maxDepth: options.maxDepth } : {}) };
+  if (options.distdir !== undefined) {
+    const inputs = await auditInputs(options.distdir, entries!, scanOptions);
+    report.checks.push(...inputs.checks);
+    report.findings.push(...inputs.findings);
+    report.unscanned.push(...inputs.unscanned);
+  }
+  for (const file of options.scan ?? []) {
+    const scanned = await scanToChecks(file, file, undefined, scanOptions);
+    report.checks.push(...scanned.checks);
+    report.findings.push(...scanned.findings);
+    report.unscanned.push(...scanned.unscanned);
+  }
+  if (options.workDir !== undefined) {
+    report.checks.push(
+      ...(await auditRun(options.workDir, {
+        ...(entries ? { lock: entries } : {}),
+        ...(options.provenancePath ? { provenancePath: options.provenancePath } : {}),
+        ...(options.stagePath ? { stagePath: options.stagePath } : {}),
+      })),
+    );
+  } else if (options.provenancePath !== undefined) {
+    report.checks.push(
+      ...(await verifyProvenance({
+        provenancePath: options.provenancePath,
+        ...(options.stagePath ? { stagePath: options.stagePath } : {}),
+        ...(entries ? { lock: entries } : {}),
+      })),
+    );
+  }
+  if (options.stagePath !== undefined) {
+    const stage = await auditStage(options.stagePath, options.provenancePath ? { provenancePath: options.provenancePath } : {});
+    report.checks.push(...stage.checks);
+    report.packages = stage.packages;
+  }
+  report.summary = summarise(report.checks);
+  return report;
+}
