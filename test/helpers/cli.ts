@@ -44,7 +44,7 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 30_000, what
 export function mountsUnder(dir: string): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
-    .map((line) => line.split(' ')[4] ?? '')
+    .map((line) => (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))))
     .filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
 }
 

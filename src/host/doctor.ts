@@ -1,0 +1,108 @@
+import { execa } from 'execa';
+import { readFileSync, statfsSync, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { mountsUnder } from './mountinfo.js';
+import { findTool, TOOL_PACKAGES } from './tools.js';
+
+export type CheckLevel = 'pass' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  level: CheckLevel;
+  detail: string;
+  /** How to fix it, when it is not a pass. */
+  fix?: string;
+}
+
+export interface DoctorOptions {
+  work: string;
+  target?: string;
+  /** Free space the work directory should have, in GiB. */
+  minFreeGiB: number;
+}
+
+/** Host checks before a run: privileges, tools, namespaces, filesystems, disk, target mounts. */
+export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
+  const checks: Check[] = [];
+  const isRoot = process.getuid?.() === 0;
+  checks.push(
+    isRoot
+      ? { name: 'root', level: 'pass', detail: 'running as root' }
+      : { name: 'root', level: 'fail', detail: 'not running as root: chroot steps need mount, chroot and namespaces', fix: 'Run bootstrap run/resume with sudo (plan, status and audit need no root).' },
+  );
+  for (const [tool, required] of [['unshare', true], ['setpriv', true], ['chroot', true], ['env', true], ['umount', true], ['tar', true], ['xz', true], ['zstd', false], ['unsquashfs', false], ['busybox', false]] as const) {
+    try {
+      const path = findTool(tool);
+      checks.push({ name: `tool ${tool}`, level: 'pass', detail: path });
+    } catch {
+      checks.push({
+        name: `tool ${tool}`,
+        level: required ? 'fail' : 'warn',
+        detail: `${tool} not found${required ? '' : ` (needed for ${tool === 'busybox' ? 'the demo recipe' : tool === 'unsquashfs' ? 'auditing .sqfs snapshots' : 'zstd-compressed stages'})`}`,
+        fix: `apt-get install ${TOOL_PACKAGES[tool] ?? tool}`,
+      });
+    }
+  }
+  checks.push(await gnuTar());
+  checks.push(filesystems());
+  if (isRoot) checks.push(await namespaces());
+  checks.push(freeSpace(options.work, options.minFreeGiB));
+  if (options.target) checks.push(...targetChecks(options.target));
+  return checks;
+}
+
+async function gnuTar(): Promise<Check> {
+  const result = await execa('tar', ['--version'], { reject: false }).catch(() => undefined);
+  const first = String(result?.stdout ?? '').split('\n')[0] ?? '';
+  return first.includes('GNU tar')
+    ? { name: 'GNU tar', level: 'pass', detail: first }
+    : { name: 'GNU tar', level: 'fail', detail: `tar is not GNU tar (${first || 'not found'}): packing needs --sort, --xattrs and --clamp-mtime`, fix: 'apt-get install tar' };
+}
+
+function filesystems(): Check {
+  const known = new Set(readFileSync('/proc/filesystems', 'utf8').split('\n').map((l) => l.trim().split(/\s+/).pop()));
+  const missing = ['proc', 'sysfs', 'tmpfs', 'devpts'].filter((fs) => !known.has(fs));
+  return missing.length === 0
+    ? { name: 'kernel filesystems', level: 'pass', detail: 'proc, sysfs, tmpfs and devpts are supported' }
+    : { name: 'kernel filesystems', level: 'fail', detail: `the kernel lacks ${missing.join(', ')}`, fix: 'Use a kernel with these filesystems (or load their modules).' };
+}
+
+async function namespaces(): Promise<Check> {
+  try {
+    const result = await execa(findTool('unshare'), ['--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', 'true'], { reject: false, all: true });
+    return result.exitCode === 0
+      ? { name: 'namespaces', level: 'pass', detail: 'new mount and pid namespaces can be created' }
+      : { name: 'namespaces', level: 'fail', detail: `unshare failed: ${String(result.all).trim()}`, fix: 'Run on a host (or VM) that allows mount and pid namespaces; containers often do not.' };
+  } catch (error) {
+    return { name: 'namespaces', level: 'fail', detail: String(error), fix: 'Install util-linux.' };
+  }
+}
+
+function freeSpace(work: string, minFreeGiB: number): Check {
+  let dir = resolve(work);
+  while (!existsSync(dir)) dir = dirname(dir);
+  const stats = statfsSync(dir);
+  const freeGiB = (stats.bavail * stats.bsize) / 2 ** 30;
+  const detail = `${freeGiB.toFixed(1)} GiB free at ${dir} (for work directory ${work})`;
+  if (freeGiB >= minFreeGiB) return { name: 'disk space', level: 'pass', detail };
+  return { name: 'disk space', level: freeGiB < 1 ? 'fail' : 'warn', detail: `${detail}; want ${minFreeGiB} GiB`, fix: 'Free space or choose another --work directory.' };
+}
+
+function targetChecks(target: string): Check[] {
+  const path = resolve(target);
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    return [{ name: 'target', level: 'fail', detail: `${path} is not a directory`, fix: 'Give the live-bootstrap target directory with --target.' }];
+  }
+  const mounts = mountsUnder(path).filter((m) => m.mountPoint !== path);
+  return [
+    { name: 'target', level: 'pass', detail: path },
+    mounts.length === 0
+      ? { name: 'target mounts', level: 'pass', detail: 'no mounts below the target' }
+      : {
+          name: 'target mounts',
+          level: 'warn',
+          detail: `mounts below the target (live-bootstrap leaves these): ${mounts.map((m) => `${m.mountPoint} (${m.fsType})`).join(', ')}`,
+          fix: `bootstrap unmount --target ${path}`,
+        },
+  ];
+}
