@@ -50,8 +50,8 @@ export function loadRecipe(path: string): LoadedRecipe {
   const doc = parseDocument(bytes.toString('utf8'), { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
   if (syntax) {
-    const line = syntax.linePos?.[0]?.line;
-    throw new BootstrapError('ERECIPE', `${path}${line ? `:${line}` : ''}: ${syntax.message.split('\n')[0]}`, {
+    const line = counter.linePos(syntax.pos[0]).line;
+    throw new BootstrapError('ERECIPE', `${path}:${line}: ${syntax.message.split('\n')[0]}`, {
       hint: 'The recipe is not valid YAML; fix the line named above.',
     });
   }
