@@ -98,8 +98,9 @@ export const command: CommandModule<object, HandoffArgs> = {
       signalExit = name === 'SIGINT' ? 130 : 143;
       controller.abort();
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // `on`, not `once`: execa's exit hook re-raises a signal when it finds no other listener left.
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     let outcomes;
     try {
       outcomes = await runStages({
