@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
+import { findTool } from '../host/tools.js';
 import { BootstrapError } from '../util/errors.js';
 import type { Compression, SeedName } from './names.js';
 
@@ -63,14 +64,6 @@ export async function checkSeedIsTar(path: string, name: SeedName): Promise<void
     const other = (Object.keys(MAGIC) as Array<keyof typeof MAGIC>).find((c) => head.subarray(0, MAGIC[c].length).equals(MAGIC[c]));
     throw notTar(other ? `its bytes are ${other}-compressed` : `it does not start with the ${name.compression} signature`);
   }
-  let block: Buffer;
-  try {
-    block = await decompressedHead(path, DECOMPRESSOR[name.compression], 512);
-  } catch (error) {
-    throw new BootstrapError('EHANDOFF_TOOL_MISSING', `cannot run ${DECOMPRESSOR[name.compression]} to look inside ${path}`, {
-      hint: `Install ${DECOMPRESSOR[name.compression]} on this host.`,
-      cause: error,
-    });
-  }
+  const block = await decompressedHead(path, findTool(DECOMPRESSOR[name.compression]), 512);
   if (!isTarHeader(block)) throw notTar(`it is ${name.compression} data, but not a tar archive inside`);
 }
