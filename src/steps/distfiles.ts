@@ -1,0 +1,142 @@
+import { copyFile, link, lstat, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { PlanContext, RunContext, StepKind, StepOutcome, StepPlan } from '../engine/step-kind.js';
+import { ensureDistfiles } from '../distfiles/ensure.js';
+import { describeEvent } from '../distfiles/progress.js';
+import { isPinned } from '../distfiles/lock-schema.js';
+import { readLock } from '../distfiles/read-lock.js';
+import { fetchCommandScript, prepareRecordLog, sha256Hex } from '../distfiles/record.js';
+import { mkdirInRoot, resolveInRoot, writeFileInRoot } from '../host/rooted-fs.js';
+import { BootstrapError, errnoCode } from '../util/errors.js';
+
+const absolute = z.string().startsWith('/', { message: 'must be an absolute path inside the root' });
+
+const schema = z.strictObject({
+  /** Names of distfiles.lock entries to place. */
+  files: z.array(z.string().min(1)).min(1),
+  /** Where they go inside the root (Portage's DISTDIR, e.g. /var/cache/distfiles). */
+  dir: absolute,
+  /** Where to install the FETCHCOMMAND script inside the root. */
+  fetchCommand: absolute.optional(),
+});
+
+export type DistfilesSpec = z.infer<typeof schema>;
+
+export interface DistfilesKindOptions {
+  lockPath: string;
+  storeDir: string;
+  /** `--record`: the fetch command downloads and logs instead of refusing; unpinned entries are pinned on first use. */
+  record: boolean;
+  /** `--pin`: unpinned entries are fetched and pinned on first use (without recording). */
+  pin?: boolean;
+  mirrors?: string[];
+}
+
+/**
+ * The `distfiles` step kind: puts locked, verified distfiles into a root before the steps that
+ * build from them, and installs the fetch command that seals the build (or records in
+ * `--record` mode). Unpinned entries are an error at plan time unless the kind was created for
+ * `--record` or `--pin`, so a sealed run never trusts bytes on first use.
+ */
+export function createDistfilesKind(options: DistfilesKindOptions): StepKind<DistfilesSpec> {
+  const mode = options.record ? 'record' : 'sealed';
+  const allowUnpinned = options.record || options.pin === true;
+  return {
+    name: 'distfiles',
+    schema,
+    needsRoot: (_spec, root) => !root.host,
+
+    async plan(spec, ctx: PlanContext): Promise<StepPlan> {
+      if (ctx.root.host) {
+        throw new BootstrapError('EDISTFILESHOST', `step ${ctx.stepId}: a distfiles step places files into a root, not into the host`, {
+          hint: 'Give the step a chroot root (root: <name>).',
+        });
+      }
+      const lock = await readLock(options.lockPath);
+      const files: Record<string, { size: number | null; integrity: string | null }> = {};
+      for (const name of spec.files) {
+        const entry = lock.distfiles[name];
+        if (!entry) {
+          throw new BootstrapError('EUNKNOWNDISTFILE', `step ${ctx.stepId}: distfile "${name}" is not in ${options.lockPath}`, {
+            hint: 'Add it with `bootstrap lock add URL`, or fix the name in the recipe.',
+          });
+        }
+        if (!isPinned(entry) && !allowUnpinned) {
+          throw new BootstrapError('EUNPINNED', `step ${ctx.stepId}: distfile "${name}" is not pinned in ${options.lockPath}`, {
+            hint: 'Pin it (`bootstrap lock import-manifest`, or `bootstrap fetch --pin`), or run with --record to pin on first use.',
+          });
+        }
+        files[name] = { size: entry.size, integrity: entry.integrity };
+      }
+      const summary = [
+        `place ${spec.files.length} distfile${spec.files.length === 1 ? '' : 's'} in ${spec.dir}:`,
+        ...spec.files.map((name) => {
+          const integrity = files[name]!.integrity;
+          return `  ${name}  ${integrity ? `${integrity.slice(0, 27)}…` : 'unpinned (pinned on first use)'}`;
+        }),
+      ];
+      const writes: StepPlan['writes'] = [];
+      let script: string | undefined;
+      if (spec.fetchCommand) {
+        script = fetchCommandScript(mode);
+        writes.push({ path: spec.fetchCommand, sha256: sha256Hex(script), mode: '0755' });
+        summary.push(`install the ${mode} fetch command at ${spec.fetchCommand}`);
+      }
+      return {
+        summary,
+        detail: { dir: spec.dir, files, fetchCommand: spec.fetchCommand ?? null, fetchCommandSha256: script ? sha256Hex(script) : null },
+        writes,
+        distfiles: [...spec.files],
+      };
+    },
+
+    async run(spec, _plan, ctx: RunContext): Promise<StepOutcome> {
+      const placed = await ensureDistfiles({
+        lockPath: options.lockPath,
+        storeDir: options.storeDir,
+        names: spec.files,
+        mirrors: options.mirrors,
+        pin: allowUnpinned,
+        signal: ctx.signal,
+        onProgress: (event) => {
+          const line = describeEvent(event);
+          if (line) ctx.log.note(line);
+        },
+      });
+      const dir = await mkdirInRoot(ctx.root.path, spec.dir);
+      for (const name of spec.files) {
+        const target = await resolveInRoot(ctx.root.path, posix.join(spec.dir, name));
+        await placeFile(placed[name]!.path, target);
+      }
+      ctx.log.note(`placed ${spec.files.length} distfiles in ${dir}`);
+      if (spec.fetchCommand) {
+        await writeFileInRoot(ctx.root.path, spec.fetchCommand, fetchCommandScript(mode), { mode: 0o755 });
+        if (mode === 'record') await prepareRecordLog(ctx.root.path);
+        ctx.log.note(`installed the ${mode} fetch command at ${spec.fetchCommand}`);
+      }
+      return { distfiles: Object.fromEntries(spec.files.map((name) => [name, placed[name]!.integrity])) };
+    },
+  };
+}
+
+/**
+ * Hard link (or copy, across file systems) under a temporary name beside the target, then
+ * rename: the root never shows a partly copied distfile. Already the same inode: nothing to do.
+ */
+async function placeFile(source: string, target: string): Promise<void> {
+  const [from, to] = await Promise.all([lstat(source), lstat(target).catch(() => undefined)]);
+  if (to && to.ino === from.ino && to.dev === from.dev) return;
+  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await link(source, temp).catch(async (error: unknown) => {
+      if (errnoCode(error) !== 'EXDEV') throw error;
+      await copyFile(source, temp);
+    });
+    await rename(temp, target);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
