@@ -1,12 +1,10 @@
-import { fileURLToPath } from 'node:url';
+import { RECIPES_DIR } from './defaults.js';
 import type { EngineDeps } from '../engine/session.js';
 import type { StepKind } from '../engine/step-kind.js';
 import { runSandboxed } from '../host/sandbox.js';
 import { createRunKind } from '../steps/run.js';
 import { createWriteKind } from '../steps/write.js';
 
-export const RECIPES_DIR = fileURLToPath(new URL('../../recipes/', import.meta.url));
-export const DEFAULT_WORK = '/var/tmp/bootstrap';
 
 /** Options that change how steps behave, from the command line. */
 export interface KindOptions {

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { BootstrapError } from '../util/errors.js';
-import { DEFAULT_WORK } from './engine-deps.js';
+import { DEFAULT_WORK } from './defaults.js';
 
 export function workOption<T>(y: Argv<T>) {
   return y.option('work', { type: 'string', default: DEFAULT_WORK, describe: 'Work directory: journal, logs, lock' });
