@@ -76,6 +76,20 @@ export interface HandoffResult {
 export const DEFAULT_PROFILE = 'default/linux/amd64/23.0';
 export const RELENG_FOLDER = 'releng';
 
+/** Permission, read-only and disk-full errors are the user's to fix: say which path and how. */
+export function explainFsError(error: unknown, what: string): never {
+  const code = errnoCode(error);
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOSPC') {
+    const path = (error as { path?: string }).path ?? '';
+    throw new BootstrapError('EHANDOFF_IO', `${what}: ${code} on ${path}`, {
+      hint: code === 'ENOSPC' ? 'Free space on that filesystem, or choose another location.' : 'Run as root (Catalyst needs it anyway), or choose a location you can write.',
+      exitCode: 1,
+      cause: error,
+    });
+  }
+  throw error;
+}
+
 function fail(code: string, message: string, hint: string, exitCode = 2): never {
   throw new BootstrapError(code, message, { hint, exitCode });
 }

@@ -51,7 +51,7 @@ export const command: CommandModule<object, HandoffArgs> = {
       })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
   handler: async (args) => {
-    const { handoff } = await import('../../handoff/handoff.js');
+    const { explainFsError, handoff } = await import('../../handoff/handoff.js');
     const { catalystCommands, parseRunPrefix, shellQuote } = await import('../../handoff/commands.js');
     const kleur = (await import('kleur')).default;
     // Checked first, so a bad --run writes nothing.
@@ -73,7 +73,7 @@ export const command: CommandModule<object, HandoffArgs> = {
       reposStoredir: args['repos-storedir'],
       force: args.force,
       targetRoot: args['target-root'],
-    });
+    }).catch((error: unknown) => explainFsError(error, 'cannot write the hand-off'));
     const commands = catalystCommands(result.specsDir, catalyst);
     const say = (line: string) => {
       if (!args.json) process.stdout.write(`${line}\n`);

@@ -28,6 +28,7 @@ export const command: CommandModule<object, VmImageArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
   handler: async (args) => {
     const { buildVmImage } = await import('../../handoff/vm-image.js');
+    const { explainFsError } = await import('../../handoff/handoff.js');
     const { shellQuote } = await import('../../handoff/commands.js');
     const kleur = (await import('kleur')).default;
     if (!args.json) process.stdout.write(`building ${args.out} (${args.size}) from ${args.root} ...\n`);
@@ -40,7 +41,7 @@ export const command: CommandModule<object, VmImageArgs> = {
       memory: args.memory,
       cpus: args.cpus,
       sshPort: args['ssh-port'],
-    });
+    }).catch((error: unknown) => explainFsError(error, 'cannot write the image'));
     if (args.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return;
