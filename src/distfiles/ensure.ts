@@ -90,7 +90,7 @@ async function ensureOne(
     await pinEntry(options.lockPath, name, file, source);
     ctx.onEvent({ type: 'pinned', name, size: file.size, integrity: file.integrity });
   }
-  return file;
+  return { path: file.path, size: file.size, integrity: file.integrity };
 }
 
 async function pinEntry(lockPath: string, name: string, file: StoredFile, source: string): Promise<void> {

@@ -68,8 +68,8 @@ export async function importManifest(options: ImportOptions): Promise<ImportOutc
         continue;
       }
       const known = parseIntegrity(entry.integrity);
-      const differing = (Object.keys(digests) as HashAlgorithm[]).filter((a) => known[a] !== undefined && known[a] !== digests[a]);
-      const shared = (Object.keys(digests) as HashAlgorithm[]).filter((a) => known[a] !== undefined);
+      const shared = Object.values(MANIFEST_HASHES).filter((a) => known[a] !== undefined && digests[a] !== undefined);
+      const differing = shared.filter((a) => known[a] !== digests[a]);
       if (entry.size !== dist.size || differing.length > 0 || shared.length === 0) {
         const why = entry.size !== dist.size ? `size ${entry.size} in the lock, ${dist.size} in the Manifest` : shared.length === 0 ? 'no hash in common' : `${differing.join(', ')} differ`;
         conflicts.push(`${dist.name} (line ${dist.line}): ${why}`);

@@ -28,7 +28,7 @@ beforeEach(async () => {
   dir = tempDir('distfiles-sealed-');
   rootPath = join(dir.path, 'root');
   lockPath = join(dir.path, 'distfiles.lock');
-  root = { name: 'lb', path: rootPath, host: false, shell: ['/bin/sh'], prelude: '' };
+  root = { name: 'lb', path: rootPath, host: false, shell: ['/bin/sh'], prelude: '', env: {} };
   await writeTestLock(lockPath, {
     'pkg-1.0.tar.gz': pinnedEntry(body, [`${server.url}/pkg-1.0.tar.gz`]),
     'later-2.0.tar.gz': { size: null, integrity: null, urls: [`${server.url}/later-2.0.tar.gz`], kind: 'source' },
@@ -49,6 +49,8 @@ function runContext(stepId: string): RunContext & { notes: string[] } {
   const log: StepLog = { path: join(dir.path, `${stepId}.log`), write: () => undefined, note: (line) => notes.push(line) };
   return {
     stepId,
+    recipeDir: dir.path,
+    render: (text) => text,
     root,
     roots: { lb: root },
     params: {},
