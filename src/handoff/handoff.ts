@@ -10,7 +10,7 @@ import { checkSeedSlot, needsPlacing, placeFile } from './place-seed.js';
 import { buildPortageTrees } from './releng-overlay.js';
 import { checkSeedIsTar } from './sniff-seed.js';
 import { buildSpecs, STAGES, type StageId } from './specs.js';
-import { replaceOwnedFolder, writeFilesAtomically } from './write-files.js';
+import { checkOwnedFolder, OWNED_MARKER, OWNED_MARKER_TEXT, replaceOwnedFolder, writeFilesAtomically } from './write-files.js';
 
 export interface HandoffOptions {
   /** The seed tarball; `<seed>.DIGESTS` must sit beside it, `<seed>.CONTENTS.gz` may. */
@@ -196,6 +196,10 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
 
   const buildsDir = await here(join(storedir, 'builds', relType));
   await checkSeedSlot(buildsDir, seed, relType);
+  const hostSpecsDir = await here(specsDir);
+  const hostRepoDir = await here(repoDir);
+  await checkOwnedFolder(hostSpecsDir);
+  await checkOwnedFolder(hostRepoDir);
 
   const placed = join(buildsDir, seed.fileName);
   const companions = [{ from: digestsPath, to: `${placed}.DIGESTS` }, ...(hasContents ? [{ from: contentsPath, to: `${placed}.CONTENTS.gz` }] : [])];
@@ -205,14 +209,14 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   for (const p of placements) if (await needsPlacing(p.from, p.to, opts.force === true)) pending.push(p);
   for (const p of pending) await placeFile(p.from, p.to);
 
-  const hostSpecsDir = await here(specsDir);
   const portageFiles = await replaceOwnedFolder(
-    await here(repoDir),
+    hostRepoDir,
     new Map([...trees].map(([path, text]) => [join('releases/portage', path), text])),
   );
   const specFiles = STAGES.map((s) => ({ stage: s.id, path: join(hostSpecsDir, s.file) }));
   const hostConfPath = join(hostSpecsDir, 'catalyst.conf');
   await writeFilesAtomically([
+    { path: join(hostSpecsDir, OWNED_MARKER), content: OWNED_MARKER_TEXT },
     { path: hostConfPath, content: confText },
     ...specFiles.map((s) => ({ path: s.path, content: specTexts[basename(s.path)]! })),
   ]);

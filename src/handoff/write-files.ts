@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { BootstrapError } from '../util/errors.js';
+import { BootstrapError, errnoCode } from '../util/errors.js';
 
 export interface PendingFile {
   path: string;
@@ -41,19 +41,36 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
+ * Refuses a folder that holds files but not our marker: the hand-off rewrites what it wrote
+ * before, never someone's own catalyst.conf or releng checkout.
+ */
+export async function checkOwnedFolder(dir: string): Promise<void> {
+  const names = await readdir(dir).catch((error: unknown) => {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+    throw error;
+  });
+  if (names === undefined && (await exists(dir))) {
+    throw new BootstrapError('EHANDOFF_NOT_OURS', `${dir} exists and is not a folder`, { hint: 'Move it away, or choose another --specs-dir.' });
+  }
+  if (names !== undefined && names.length > 0 && !names.includes(OWNED_MARKER)) {
+    throw new BootstrapError('EHANDOFF_NOT_OURS', `${dir} holds files that bootstrap handoff did not write`, {
+      hint: 'Choose an empty or new --specs-dir (the default is <storedir>/specs); the hand-off never overwrites files it did not write.',
+    });
+  }
+}
+
+export const OWNED_MARKER_TEXT = 'This folder is rewritten by `bootstrap handoff`.\n';
+
+/**
  * Replaces the folder `dir` by one holding exactly `files` (paths relative to it): built beside
  * it under a temporary name, then swapped in. A folder we did not create is never replaced.
  */
 export async function replaceOwnedFolder(dir: string, files: Map<string, string>): Promise<string[]> {
-  if ((await exists(dir)) && !(await exists(join(dir, OWNED_MARKER)))) {
-    throw new BootstrapError('EHANDOFF_NOT_OURS', `${dir} exists and was not written by bootstrap handoff`, {
-      hint: 'Move it away, or choose another --specs-dir.',
-    });
-  }
+  await checkOwnedFolder(dir);
   const temp = tempName(dir);
   const written: string[] = [];
   try {
-    for (const [relPath, text] of [...files, [OWNED_MARKER, 'This folder is rewritten by `bootstrap handoff`.\n'] as const]) {
+    for (const [relPath, text] of [...files, [OWNED_MARKER, OWNED_MARKER_TEXT] as const]) {
       const path = join(temp, relPath);
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, text);

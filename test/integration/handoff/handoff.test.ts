@@ -222,6 +222,14 @@ describe('handoff()', () => {
       await refused({}, 'EHANDOFF_SEED_EXISTS');
     });
 
+    it('a specs folder holding files the hand-off did not write (e.g. /etc/catalyst)', async () => {
+      const mine = join(tmp.path, 'etc-catalyst');
+      mkdirSync(mine);
+      writeFileSync(join(mine, 'catalyst.conf'), 'mine\n');
+      await refused({ specsDir: mine }, 'EHANDOFF_NOT_OURS');
+      expect(readFileSync(join(mine, 'catalyst.conf'), 'utf8')).toBe('mine\n');
+    });
+
     it('a path holding "%", which Catalyst\'s spec parser cannot read, naming the key', async () => {
       await refused({ specsDir: join(tmp.path, 'specs-100%') }, 'EHANDOFF_SPEC_PERCENT', /portage_confdir/);
     });
