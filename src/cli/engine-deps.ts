@@ -1,23 +1,65 @@
-import { RECIPES_DIR } from './defaults.js';
+import { join, resolve } from 'node:path';
+import { readJournal } from '../engine/journal.js';
 import type { EngineDeps } from '../engine/session.js';
 import type { StepKind } from '../engine/step-kind.js';
 import { runSandboxed } from '../host/sandbox.js';
+import { createDistfilesKind } from '../steps/distfiles.js';
+import { createHandoffKind } from '../steps/handoff.js';
 import { createRunKind } from '../steps/run.js';
 import { createWriteKind } from '../steps/write.js';
+import { createPackagesBuildKind } from '../steps/packages-build.js';
+import { DEFAULT_LOCK, RECIPES_DIR } from './defaults.js';
+import { runHooks } from './run-hooks.js';
 
-
-/** Options that change how steps behave, from the command line. */
+/** Command-line options that shape the step kinds; a run records them and resume reuses them. */
 export interface KindOptions {
   work: string;
+  /** distfiles.lock */
+  lock: string;
+  /** The host's store of verified distfiles. */
+  distdir: string;
+  mirrors: string[];
+  /** Let Portage fetch inside the chroots, and add what it fetched to the lock. */
+  record: boolean;
+  /** Trust unpinned lock entries on first use, writing their digests into the lock. */
+  pin: boolean;
 }
 
-/** The engine's dependencies: every step kind, and scripts run in the sandbox. */
-export function engineDeps(_options: KindOptions): EngineDeps {
-  const kinds: StepKind<any>[] = [createRunKind(), createWriteKind()];
+export function kindOptions(argv: Record<string, unknown>, recorded: Partial<KindOptions> = {}): KindOptions {
+  const work = resolve(String(argv.work));
+  const pick = <K extends keyof KindOptions>(key: K, fallback: KindOptions[K]): KindOptions[K] =>
+    (argv[key] as KindOptions[K] | undefined) ?? (recorded[key] as KindOptions[K] | undefined) ?? fallback;
+  const mirrors = (argv.mirror as string[] | undefined)?.length ? (argv.mirror as string[]) : (recorded.mirrors ?? []);
+  return {
+    work,
+    lock: resolve(pick('lock', DEFAULT_LOCK)),
+    distdir: resolve(pick('distdir', join(work, 'distfiles'))),
+    mirrors,
+    record: Boolean(pick('record', false)),
+    pin: Boolean(pick('pin', false)),
+  };
+}
+
+/** The engine's dependencies: every step kind, scripts run in the sandbox, the run hooks. */
+export function engineDeps(options: KindOptions): EngineDeps {
+  const kinds: StepKind<any>[] = [
+    createRunKind(),
+    createWriteKind(),
+    createDistfilesKind({ lockPath: options.lock, storeDir: options.distdir, record: options.record, pin: options.pin, mirrors: options.mirrors }),
+    createHandoffKind(),
+    createPackagesBuildKind(),
+  ];
   return {
     registry: new Map(kinds.map((k) => [k.name, k])),
     recipesDir: RECIPES_DIR,
     runScript: (request, io) =>
       runSandboxed({ root: request.root, script: request.script, env: request.env ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}), output: io.output, signal: io.signal }),
+    hooks: (plan, work) => runHooks(plan, work, options),
   };
+}
+
+/** The kind options a run in `work` recorded when it started (none when there is no run). */
+export function recordedOptions(work: string): Partial<KindOptions> {
+  const first = readJournal(resolve(work))?.events[0];
+  return first?.type === 'run-started' ? ((first.options ?? {}) as Partial<KindOptions>) : {};
 }

@@ -33,3 +33,15 @@ export function givenParams(argv: Record<string, unknown>, known: ReadonlySet<st
   }
   return given;
 }
+
+/** Options that shape the step kinds; a run records them in its journal and resume reuses them. */
+export function kindOptionFlags<T>(y: Argv<T>) {
+  return y
+    .option('lock', { type: 'string', describe: 'distfiles.lock to use (default: the project\'s)' })
+    .option('distdir', { type: 'string', describe: 'Host store of verified distfiles (default: <work>/distfiles)' })
+    .option('mirror', { type: 'string', array: true, describe: 'Mirror tried first for distfiles: URL or directory (repeatable)' })
+    .option('record', { type: 'boolean', describe: 'Let Portage fetch in the chroots and add what it fetched to the lock' })
+    .option('pin', { type: 'boolean', describe: 'Trust unpinned lock entries on first use and write their digests into the lock' });
+}
+
+export const KIND_OPTION_NAMES = ['lock', 'distdir', 'mirror', 'record', 'pin'];

@@ -34,6 +34,8 @@ export interface RunStartedEvent {
   given: Record<string, string>;
   /** Step ids in plan order. */
   steps: string[];
+  /** Command-line options that shape the step kinds (lock, distfile store, …); resume reuses them. */
+  options?: Record<string, unknown>;
 }
 
 export interface RunResumedEvent {

@@ -46,7 +46,7 @@ export interface RunControl {
   until?: string;
 }
 
-export async function startRun(request: PlanRequest & RunControl & { fresh?: boolean; command: string }, deps: EngineDeps): Promise<{ plan: Plan; result: RunResult }> {
+export async function startRun(request: PlanRequest & RunControl & { fresh?: boolean; command: string; options?: Record<string, unknown> }, deps: EngineDeps): Promise<{ plan: Plan; result: RunResult }> {
   const work = resolve(request.work);
   const plan = await planRecipe({ ...request, work, allowMissing: false }, deps);
   checkUntil(plan, request.until);
@@ -77,6 +77,7 @@ export async function startRun(request: PlanRequest & RunControl & { fresh?: boo
         params: plan.params.values,
         given: request.given,
         steps: plan.steps.map((s) => s.id),
+        ...(request.options ? { options: request.options } : {}),
       });
       const state = foldJournal(readJournal(work)!.events);
       const result = await execute(plan, work, journal, state, 0, request, deps, previous);

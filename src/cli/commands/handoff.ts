@@ -18,6 +18,7 @@ interface HandoffArgs {
   force: boolean;
   'target-root'?: string;
   run?: string;
+  follow: boolean;
   json: boolean;
 }
 
@@ -49,6 +50,7 @@ export const command: CommandModule<object, HandoffArgs> = {
         type: 'string',
         describe: 'Run Catalyst stage by stage with this command, split on spaces, not through a shell (e.g. "catalyst" or "ssh root@vm catalyst")',
       })
+      .option('follow', { type: 'boolean', default: false, describe: "With --run, also show Catalyst's output here (it always goes to the stage's log)" })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
   handler: async (args) => {
     const { explainFsError, handoff } = await import('../../handoff/handoff.js');
@@ -108,6 +110,7 @@ export const command: CommandModule<object, HandoffArgs> = {
         hostSpecsDir: result.hostSpecsDir,
         catalyst,
         signal: controller.signal,
+        onOutput: args.follow && !args.json ? (_stage, chunk) => process.stdout.write(chunk) : undefined,
         onStage: (e) => {
           const label = { started: kleur.cyan('run '), skipped: kleur.gray('skip'), done: kleur.green('done'), failed: kleur.red('FAIL'), interrupted: kleur.yellow('stop') }[e.status];
           say(`${label} ${e.stage}${e.status === 'started' ? `: ${shellQuote(e.argv)}\n     log: ${e.logPath}` : e.status === 'skipped' ? ' (finished before with the same spec)' : ''}`);

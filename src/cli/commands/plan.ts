@@ -1,23 +1,23 @@
 import type { CommandModule } from 'yargs';
-import { givenParams, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, givenParams, kindOptionFlags, setOption, workOption } from '../options.js';
 
-const KNOWN = new Set(['recipe', 'work', 'set', 'json', 'help', 'version', 'r']);
+const KNOWN = new Set(['recipe', 'work', 'set', 'json', 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
 
 export const command: CommandModule = {
   command: 'plan',
   describe: 'Show everything a run would do, without running anything or needing root',
   builder: (y) =>
-    setOption(workOption(y))
+    kindOptionFlags(setOption(workOption(y)))
       .strict(false)
       .option('recipe', { alias: 'r', type: 'string', default: 'gentoo-2025', describe: 'Recipe name (under recipes/) or path' })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' })
       .epilog('Recipe parameters can be given as --<name> VALUE, e.g. --target DIR.'),
   handler: async (argv) => {
-    const { engineDeps } = await import('../engine-deps.js');
+    const { engineDeps, kindOptions } = await import('../engine-deps.js');
     const { planRecipe } = await import('../../engine/session.js');
     const { printPlan } = await import('../print-plan.js');
     const work = String(argv.work);
-    const plan = await planRecipe({ recipe: String(argv.recipe), work, given: givenParams(argv, KNOWN), allowMissing: true }, engineDeps({ work }));
+    const plan = await planRecipe({ recipe: String(argv.recipe), work, given: givenParams(argv, KNOWN), allowMissing: true }, engineDeps(kindOptions(argv)));
     printPlan(plan, Boolean(argv.json));
   },
 };

@@ -1,18 +1,18 @@
 import type { CommandModule } from 'yargs';
-import { givenParams, progressOptions, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, givenParams, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
 
-const KNOWN = new Set(['work', 'from', 'set', 'until', 'plain', 'json', 'help', 'version']);
+const KNOWN = new Set(['work', 'from', 'set', 'until', 'plain', 'json', 'help', 'version', ...KIND_OPTION_NAMES]);
 
 export const command: CommandModule = {
   command: 'resume',
   describe: 'Continue a failed or interrupted run: finished, unchanged steps are not redone',
   builder: (y) =>
-    progressOptions(setOption(workOption(y)))
+    kindOptionFlags(progressOptions(setOption(workOption(y))))
       .strict(false)
       .option('from', { type: 'string', describe: 'Restart from this step id (and re-run everything after it)' })
       .option('until', { type: 'string', describe: 'Stop after this step id' }),
   handler: async (argv) => {
-    const { engineDeps } = await import('../engine-deps.js');
+    const { engineDeps, kindOptions, recordedOptions } = await import('../engine-deps.js');
     const { resumeRun } = await import('../../engine/session.js');
     const { chooseReporter, interruptSignal, reportResult } = await import('../run-control.js');
     const { resolve } = await import('node:path');
@@ -29,7 +29,7 @@ export const command: CommandModule = {
           signal: interrupt.signal,
           command: `bootstrap ${process.argv.slice(2).join(' ')}`,
         },
-        engineDeps({ work }),
+        engineDeps(kindOptions(argv, recordedOptions(work))),
       );
       if (result.status !== 'nothing-to-do') process.stderr.write(`Resumed: ${point.reason}.\n`);
       process.exitCode = reportResult(result, work, Boolean(argv.json));

@@ -1,23 +1,24 @@
 import type { CommandModule } from 'yargs';
-import { givenParams, progressOptions, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, givenParams, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
 
-const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'fresh', 'plain', 'json', 'help', 'version', 'r']);
+const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'fresh', 'plain', 'json', 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
 
 export const command: CommandModule = {
   command: 'run',
   describe: 'Run a recipe from its first step (needs root for chroot steps)',
   builder: (y) =>
-    progressOptions(setOption(workOption(y)))
+    kindOptionFlags(progressOptions(setOption(workOption(y))))
       .strict(false)
       .option('recipe', { alias: 'r', type: 'string', default: 'gentoo-2025', describe: 'Recipe name (under recipes/) or path' })
       .option('until', { type: 'string', describe: 'Stop after this step id' })
       .option('fresh', { type: 'boolean', default: false, describe: 'Start over in a work directory that holds an earlier run (its journal is kept aside)' })
       .epilog('Recipe parameters can be given as --<name> VALUE, e.g. --target DIR.'),
   handler: async (argv) => {
-    const { engineDeps } = await import('../engine-deps.js');
+    const { engineDeps, kindOptions } = await import('../engine-deps.js');
     const { startRun } = await import('../../engine/session.js');
     const { chooseReporter, interruptSignal, reportResult } = await import('../run-control.js');
     const work = String(argv.work);
+    const options = kindOptions(argv);
     const interrupt = interruptSignal();
     try {
       const { result, plan } = await startRun(
@@ -30,8 +31,9 @@ export const command: CommandModule = {
           reporter: chooseReporter(argv as { plain?: boolean; json?: boolean }),
           signal: interrupt.signal,
           command: `bootstrap ${process.argv.slice(2).join(' ')}`,
+          options: { lock: options.lock, distdir: options.distdir, mirrors: options.mirrors, record: options.record, pin: options.pin },
         },
-        engineDeps({ work }),
+        engineDeps(options),
       );
       process.exitCode = reportResult(result, plan.params.values.work!, Boolean(argv.json));
     } finally {

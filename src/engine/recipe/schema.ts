@@ -52,11 +52,25 @@ export const phaseSchema = z
   })
   .strict();
 
+/** What the chain starts from, named in the run's provenance (e.g. a live-bootstrap target). */
+export const startingPointSchema = z
+  .object({
+    name: z.string().min(1),
+    root: z.string().min(1),
+    /** A file inside that root whose sha256 identifies it (e.g. /steps/manifest). */
+    file: z.string().startsWith('/').optional(),
+    /** The lock entry of the starting point's own source, if the lock has one. */
+    lock_entry: z.string().optional(),
+    note: z.string().optional(),
+  })
+  .strict();
+
 export const recipeSchema = z
   .object({
     name: slug,
     version: scalar,
     description: z.string().min(1),
+    starting_point: startingPointSchema.optional(),
     parameters: z.record(paramName, parameterSchema).default({}),
     roots: z.record(paramName, rootSchema).default({}),
     phases: z.array(phaseSchema).min(1),
