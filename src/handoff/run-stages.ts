@@ -100,8 +100,9 @@ export async function runStages(opts: RunStagesOptions): Promise<StageOutcome[]>
 }
 
 async function runOne(command: CatalystCommand, logPath: string, opts: RunStagesOptions): Promise<StageOutcome> {
-  const log = createWriteStream(logPath);
-  log.write(`# ${new Date().toISOString()} ${command.argv.join(' ')}\n`);
+  // Appended, so the log of an earlier failed attempt is still there after a re-run.
+  const log = createWriteStream(logPath, { flags: 'a' });
+  log.write(`# ${new Date().toISOString()} attempt: ${command.argv.join(' ')}\n`);
   const child = execa(command.argv[0]!, command.argv.slice(1), {
     stdin: 'ignore',
     buffer: false,

@@ -51,8 +51,10 @@ describe('bootstrap handoff', () => {
     expect(existsSync(join(tmp.path, 'catalyst/specs/logs/stage1.log'))).toBe(true);
 
     rmSync(join(tmp.path, 'bin/fail-on'));
-    const resumed = await cli([...base, '--run', fake]);
+    const resumed = await cli([...base, '--run', fake, '--follow']);
     expect(resumed.exitCode).toBe(0);
+    expect(resumed.stdout).toContain('catalyst: finished installcd-stage2-minimal.spec');
+    expect(resumed.stdout).not.toContain('catalyst: building stage1.spec');
     expect(resumed.stdout).toMatch(/skip stage1/);
     expect(resumed.stdout).toMatch(/done stage3[\s\S]*done installcd-stage2-minimal/);
   });

@@ -57,6 +57,8 @@ describe('runStages()', () => {
     rmSync(join(tmp.path, 'bin/fail-on'));
     const resumed = await runStages({ specsDir, catalyst: [fake] });
     expect(resumed.map((o) => o.status)).toEqual(['skipped', 'done', 'done', 'done']);
+    // The log keeps the failed attempt above the new one.
+    expect(readFileSync(join(specsDir, 'logs/stage3.log'), 'utf8')).toMatch(/attempt:[\s\S]*emerge failed[\s\S]*attempt:[\s\S]*catalyst: finished stage3\.spec/);
     expect(calls().map((c) => c.split(' ')[3]!.split('/').pop())).toEqual(['stage1.spec', 'stage3.spec', ...specOrder.slice(1)]);
   });
 
