@@ -32,7 +32,7 @@ export async function checkSeedSlot(buildsDir: string, seed: SeedName, relType: 
   if (clashing.length > 0) {
     throw new BootstrapError('EHANDOFF_AMBIGUOUS_SEED', `${buildsDir} already holds ${clashing.join(', ')} beside the seed name ${seed.fileName}: Catalyst globs ${seed.stem}.* and stops with "Ambiguous Filename" on more than one match`, {
       found: clashing.join(', '),
-      hint: 'Move those files out of the builds folder (signatures such as .asc belong elsewhere), or rename your seed.',
+      hint: 'Move those files out of the builds folder (signatures such as .asc belong elsewhere; a .tmp-* file is left over from an interrupted hand-off and can be deleted), or rename your seed.',
     });
   }
 }
