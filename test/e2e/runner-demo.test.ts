@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, journalEvents, mountsUnder, processesRootedIn, startCli, waitFor } from '../helpers/cli.js';
 import { needsRoot, needsTool, projectRoot, tempDir } from '../helpers/env.js';
@@ -44,6 +45,16 @@ describe('the demo recipe, end to end through the CLI', () => {
     expect(sandbox).toContain('/tmp is a fresh tmpfs');
     expect(sandbox).toContain('/dev/shm is writable');
     expect(mountsUnder(root)).toEqual([]);
+  });
+
+  it('reports progress as JSON lines with --json', async () => {
+    const result = await cli(['run', '--recipe', 'demo', '--work', work, '--json']);
+    expect(result.exitCode).toBe(0);
+    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(events[0]).toMatchObject({ event: 'run-starting', startIndex: 0 });
+    const finished = events.filter((e) => e.event === 'step-finished').map((e) => e.step);
+    expect(finished).toEqual(events[0].steps);
+    expect(events.some((e) => e.event === 'step-output' && e.step === 'check' && e.line === 'all checks passed')).toBe(true);
   });
 
   it('stops at a failing step with its tail, log and resume command; resume finishes without redoing earlier steps', async () => {
@@ -231,6 +242,19 @@ describe('bad input: one clear message, nothing lost', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('line 2 is not valid JSON');
     expect(readFileSync(join(work, 'journal.jsonl'), 'utf8')).toBe(corrupt);
+  });
+
+  it('plans without root, and refuses to run chroot steps without it', async (ctx) => {
+    needsRoot(ctx); // to switch to an unprivileged user
+    const work = join(dir.path, 'w');
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(projectRoot, 'bin/bootstrap.js')];
+    const plan = await execa('setpriv', [...asNobody, 'plan', '--recipe', 'demo', '--work', work], { reject: false });
+    expect(plan.exitCode).toBe(0);
+    expect(plan.stdout).toContain('sandbox-check');
+    const run = await execa('setpriv', [...asNobody, 'run', '--recipe', 'demo', '--work', work], { reject: false, env: { NO_COLOR: '1' } });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('step probe runs in root demo and needs root privileges');
+    expect(existsSync(work)).toBe(false);
   });
 
   it('says there is no run to resume', async () => {
