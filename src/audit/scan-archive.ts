@@ -119,7 +119,7 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
       state.result.format = outer;
       await scanMembers(outer === 'zip' ? zipMembers(path) : squashfsMembers(path, state.tmpDir), [], state);
     } else {
-      const body = new ByteStream(createReadStream(path, { highWaterMark: 1 << 20 }));
+      const body = new ByteStream(createReadStream(path, { highWaterMark: 1 << 18 }));
       const promised = promisedFormat(path);
       const format = await scanStream(body, [], state, [], basename(path));
       state.result.format = format;

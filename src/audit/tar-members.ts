@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Parser, type ReadEntry } from 'tar';
 import { ByteStream } from './byte-stream.js';
 
@@ -11,6 +10,21 @@ export interface TarMember {
   linkpath?: string;
   /** The member's bytes. Whatever the caller leaves unread is skipped before the next member. */
   body: ByteStream;
+}
+
+/** Resolves when the parser wants more input, or will never want any (ended or failed). */
+function drained(parser: Parser): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      parser.off('drain', done);
+      parser.off('end', done);
+      parser.off('error', done);
+      resolve();
+    };
+    parser.on('drain', done);
+    parser.on('end', done);
+    parser.on('error', done);
+  });
 }
 
 /**
@@ -52,7 +66,7 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
   const feed = (async () => {
     for await (const chunk of input) {
       if (stopped || failure) return;
-      if (!parser.write(chunk)) await Promise.race([once(parser, 'drain'), once(parser, 'end')]);
+      if (!parser.write(chunk)) await drained(parser);
     }
     if (!stopped && !failure) parser.end();
   })().catch((error: Error) => {
