@@ -7,6 +7,14 @@ import { BootstrapError, errnoCode, isBootstrapError } from '../util/errors.js';
 import { compareDigestSets, integrityToDigestSet, PROVENANCE_FILE, verifyProvenance } from './provenance.js';
 import type { Check, CheckStatus } from './report.js';
 
+function digestSetOf(integrity: string): Record<string, string> | undefined {
+  try {
+    return integrityToDigestSet(integrity);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface RunAuditOptions {
   lock?: ReadonlyMap<string, LockEntry>;
   /** The provenance document; by default the one the journal's run-finished event names. */
@@ -87,7 +95,12 @@ export async function auditRun(workDir: string, options: RunAuditOptions = {}): 
     if (!entry) add(name, 'distfile', 'fail', `used by ${step} but not in the lock`);
     else if (entry.integrity === null) add(name, 'distfile', 'fail', `used by ${step} but unpinned in the lock`);
     else {
-      const { shared, differs } = compareDigestSets(integrityToDigestSet(integrity), integrityToDigestSet(entry.integrity));
+      const used = digestSetOf(integrity);
+      if (used === undefined) {
+        add(name, 'distfile', 'fail', `${step} recorded a malformed integrity in the journal: ${integrity}`);
+        continue;
+      }
+      const { shared, differs } = compareDigestSets(used, integrityToDigestSet(entry.integrity));
       if (differs.length > 0 || shared.length === 0) {
         add(name, 'distfile', 'fail', `${step} used other bytes than the lock pins`, [`used ${integrity}`, `lock ${entry.integrity}`]);
       } else add(name, 'distfile', 'pass', `used by ${step}, ${shared.join(' + ')} match the lock`);

@@ -30,12 +30,14 @@ export interface AuditOptions {
  */
 export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const report: AuditReport = { seeds: [], checks: [], findings: [], unscanned: [], summary: { pass: 0, warn: 0, fail: 0 } };
-  const needsLock = options.distdir !== undefined || options.workDir !== undefined;
+  // Distfiles are only verifiable against a lock; a run can be audited without one (its
+  // distfile checks then warn), and so can a stage or a provenance document.
+  const needsLock = options.distdir !== undefined;
   const lockExists = await access(options.lockPath).then(() => true, () => false);
   let entries: Map<string, LockEntry> | undefined;
   if (options.lockGiven || lockExists || needsLock) {
     if (!lockExists && !options.lockGiven) {
-      throw new BootstrapError('EAUDITLOCK', `${options.lockPath}: no lock file here, and --distdir/--work are checked against one`, {
+      throw new BootstrapError('EAUDITLOCK', `${options.lockPath}: no lock file here, and --distdir is checked against one`, {
         hint: 'Give the lock with --lock FILE.',
       });
     }
@@ -43,8 +45,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     report.seeds = lock.seeds;
     report.checks.push(...lock.checks);
     entries = lock.entries;
-  } else if (!options.stagePath && !options.provenancePath && !options.scan?.length) {
-    throw new BootstrapError('EAUDITNOTHING', `nothing to audit: no ${options.lockPath} here and no --stage, --provenance or --scan`, {
+  } else if (!options.workDir && !options.stagePath && !options.provenancePath && !options.scan?.length) {
+    throw new BootstrapError('EAUDITNOTHING', `nothing to audit: no ${options.lockPath} here and no --work, --stage, --provenance or --scan`, {
       hint: 'Run in the project directory, or give --lock FILE (and --distdir, --work, --stage as needed).',
     });
   }

@@ -245,6 +245,9 @@ export async function verifyProvenance(options: VerifyOptions): Promise<Check[]>
     return checks;
   }
   add(where, 'document', 'pass', `in-toto Statement v1, SLSA provenance v1, ${statement.predicate.buildDefinition.buildType}`);
+  if (statement.subject.length === 0) {
+    add(where, 'subject', 'warn', 'the document has no subject: the run reported no seed tarball, so nothing on disk is tied to it');
+  }
   const predicate = statement.predicate;
 
   for (const subject of statement.subject) {
@@ -268,7 +271,7 @@ function describeShapeProblem(s: InTotoStatement): string | undefined {
   if (s === null || typeof s !== 'object') return 'is not a JSON object';
   if (s._type !== STATEMENT_TYPE) return `_type is ${JSON.stringify(s._type)}, expected ${STATEMENT_TYPE}`;
   if (s.predicateType !== SLSA_PROVENANCE_V1) return `predicateType is ${JSON.stringify(s.predicateType)}, expected ${SLSA_PROVENANCE_V1}`;
-  if (!Array.isArray(s.subject) || s.subject.length === 0) return 'has no subject';
+  if (!Array.isArray(s.subject)) return 'has no subject list';
   if (s.subject.some((x) => typeof x?.name !== 'string' || typeof x?.digest?.sha512 !== 'string')) return 'has a subject without a name and a sha512 digest';
   const p = s.predicate;
   if (typeof p?.buildDefinition?.buildType !== 'string' || !Array.isArray(p.buildDefinition.resolvedDependencies)) return 'has no buildDefinition with buildType and resolvedDependencies';
@@ -356,6 +359,18 @@ async function verifyAgainstWork(workDir: string, predicate: SlsaProvenance, add
 }
 
 function verifyAgainstLock(lock: ReadonlyMap<string, LockEntry>, predicate: SlsaProvenance, add: Add): void {
+  for (const start of predicate.buildDefinition.resolvedDependencies.filter((d) => d.annotations?.kind === 'starting-point')) {
+    const entryName = start.annotations?.lockEntry;
+    const name = start.name ?? 'starting point';
+    if (typeof entryName !== 'string') {
+      add(name, 'starting-point', 'warn', 'the starting point names no lock entry for the source it was built from');
+      continue;
+    }
+    const entry = lock.get(entryName);
+    if (!entry) add(name, 'starting-point', 'fail', `names lock entry ${entryName}, which the lock does not have`);
+    else if (entry.integrity === null) add(name, 'starting-point', 'warn', `built from ${entryName}, which is unpinned in the lock`);
+    else add(name, 'starting-point', 'pass', `built from ${entryName} (${entry.kind}), pinned in the lock`);
+  }
   for (const dep of predicate.buildDefinition.resolvedDependencies.filter((d) => d.annotations?.kind === 'distfile')) {
     const name = dep.name ?? '(unnamed)';
     const entry = lock.get(name);

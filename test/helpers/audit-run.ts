@@ -23,7 +23,7 @@ export interface SyntheticRun {
  * steps (the first used a distfile, the second packed a seed with its .DIGESTS), logs, a lock
  * pinning the distfile, and the provenance document written before run-finished.
  */
-export async function makeSyntheticRun(dir: string, options: { packages?: string[] } = {}): Promise<SyntheticRun> {
+export async function makeSyntheticRun(dir: string, options: { packages?: string[]; startingPointEntry?: string } = {}): Promise<SyntheticRun> {
   const workDir = join(dir, 'work');
   const outDir = join(dir, 'out');
   mkdirSync(join(workDir, 'logs'), { recursive: true });
@@ -75,7 +75,7 @@ export async function makeSyntheticRun(dir: string, options: { packages?: string
     finishedAt: t(20),
     steps: steps.map((s, i) => ({ id: s.id, fingerprint: s.fingerprint, durationMs: 8000, log: logs[i]!, logDigest: sha('sha256', readFileSync(logs[i]!)).digest('hex') })),
     distfiles: [{ name: 'hello-1.0.tar.gz', integrity: sri(distfileBytes), urls: ['https://example.org/hello-1.0.tar.gz'] }],
-    startingPoint: { name: 'live-bootstrap target', digest: { sha256: sha('sha256', 'steps manifest').digest('hex') } },
+    startingPoint: { name: 'live-bootstrap target', digest: { sha256: sha('sha256', 'steps manifest').digest('hex') }, lockEntry: options.startingPointEntry ?? 'hello-1.0.tar.gz' },
     artifacts: steps[1]!.outcome.artifacts!,
     journal: await describeJournal(workDir),
   }));

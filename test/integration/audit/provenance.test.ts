@@ -40,7 +40,7 @@ describe('provenance', () => {
   it('verifies against the seed, the work directory and the lock', async () => {
     const checks = await verifyProvenance({ provenancePath: run.provenancePath, workDir: run.workDir, lock: await lockEntries() });
     expect(failures(checks)).toEqual([]);
-    expect(checks.map((c) => c.check)).toEqual(expect.arrayContaining(['document', 'subject', 'journal-digest', 'recipe-digest', 'step', 'distfile']));
+    expect(checks.map((c) => c.check)).toEqual(expect.arrayContaining(['document', 'subject', 'journal-digest', 'recipe-digest', 'step', 'distfile', 'starting-point']));
   });
 
   it('fails when one byte of the seed changes, saying the sha512 differs', async () => {
@@ -83,6 +83,14 @@ describe('provenance', () => {
     expect(bad).toMatchObject([{ check: 'distfile', subject: 'hello-1.0.tar.gz', reason: 'the digest the run used differs from the lock' }]);
   });
 
+  it('checks that the starting point\'s source entry is in the lock', async () => {
+    const checks = await verifyProvenance({ provenancePath: run.provenancePath, lock: await lockEntries() });
+    expect(checks.find((c) => c.check === 'starting-point')).toMatchObject({ status: 'pass', reason: 'built from hello-1.0.tar.gz (source), pinned in the lock' });
+    const other = await makeSyntheticRun(`${tmp.path}/other`, { startingPointEntry: 'live-bootstrap-1.0.tar.gz' });
+    const bad = failures(await verifyProvenance({ provenancePath: other.provenancePath, lock: await lockEntries() })).filter((c) => c.check === 'starting-point');
+    expect(bad).toMatchObject([{ check: 'starting-point', reason: 'names lock entry live-bootstrap-1.0.tar.gz, which the lock does not have' }]);
+  });
+
   it('fails a document that is not a provenance statement', async () => {
     writeFileSync(run.provenancePath, '{"_type": "something else"}');
     const bad = failures(await verifyProvenance({ provenancePath: run.provenancePath }));
@@ -122,6 +130,7 @@ describe('auditRun', () => {
     const bad = failures(await auditRun(run.workDir, { lock: await lockEntries() }));
     expect(bad.map((c) => `${c.section}/${c.check}: ${c.reason}`)).toEqual([
       'run/distfile: used by unpack but not in the lock',
+      'provenance/starting-point: names lock entry hello-1.0.tar.gz, which the lock does not have',
       'provenance/distfile: the run used this distfile but it is not in the lock',
     ]);
   });
