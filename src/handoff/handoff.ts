@@ -25,6 +25,11 @@ export interface HandoffOptions {
   subarch?: string;
   /** The Gentoo repository commit of `catalyst --snapshot`; default: the only snapshot in `<storedir>/snapshots/`. */
   treeish?: string;
+  /**
+   * With no tree-ish given or found, keep releng's `@TREEISH@` in the specs (to be replaced once
+   * `catalyst --snapshot stable` has run on the Catalyst machine) instead of refusing.
+   */
+  deferTreeish?: boolean;
   /** Goes into version stamps and file names; default: the seed's modification date (UTC, YYYY-MM-DD). */
   timestamp?: string;
   /** A checkout of Gentoo's releng repository to take the portage_confdir trees from. */
@@ -74,6 +79,15 @@ export interface HandoffResult {
 }
 
 export const DEFAULT_PROFILE = 'default/linux/amd64/23.0';
+
+/** releng's placeholder, kept in the specs when the tree-ish is not known yet. */
+export const TREEISH_PLACEHOLDER = '@TREEISH@';
+
+/** The shell command that fills the placeholder from the one snapshot `catalyst --snapshot` made. */
+export function setTreeishCommand(storedir: string, specsDir: string): string {
+  return `T=$(ls ${join(storedir, 'snapshots')} | sed -n 's/^gentoo-\\(.*\\)\\.sqfs$/\\1/p') && sed -i "s/${TREEISH_PLACEHOLDER}/$T/" ${join(specsDir, '*.spec')}`;
+}
+
 export const RELENG_FOLDER = 'releng';
 
 /** Permission, read-only and disk-full errors are the user's to fix: say which path and how. */
@@ -170,6 +184,9 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     }
   } else if (snapshots.length === 1) {
     treeish = checkSafeName('treeish', snapshots[0]!);
+  } else if (snapshots.length === 0 && opts.deferTreeish) {
+    treeish = TREEISH_PLACEHOLDER;
+    notes.push(`The specs keep ${TREEISH_PLACEHOLDER}: on the Catalyst machine run \`catalyst --snapshot stable\`, then ${setTreeishCommand(storedir, specsDir)}`);
   } else {
     fail(
       'EHANDOFF_NO_TREEISH',

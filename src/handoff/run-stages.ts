@@ -3,7 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
+import { BootstrapError } from '../util/errors.js';
 import { catalystCommands, type CatalystCommand } from './commands.js';
+import { TREEISH_PLACEHOLDER } from './handoff.js';
 import type { StageId } from './specs.js';
 import { writeFilesAtomically } from './write-files.js';
 
@@ -74,9 +76,18 @@ export async function runStages(opts: RunStagesOptions): Promise<StageOutcome[]>
   const hostSpecsDir = opts.hostSpecsDir ?? opts.specsDir;
   const dir = logsDir(hostSpecsDir);
   await mkdir(dir, { recursive: true });
+  const commands = catalystCommands(opts.specsDir, opts.catalyst);
+  for (const command of commands) {
+    const text = await readFile(join(hostSpecsDir, basename(command.spec)), 'utf8');
+    if (text.includes(TREEISH_PLACEHOLDER)) {
+      throw new BootstrapError('EHANDOFF_NO_TREEISH', `${join(hostSpecsDir, basename(command.spec))} still has ${TREEISH_PLACEHOLDER}: Catalyst would look for a snapshot that does not exist`, {
+        hint: 'Run `catalyst --snapshot stable` where Catalyst runs, then hand off again with --treeish <the commit it printed>.',
+      });
+    }
+  }
   const outcomes: StageOutcome[] = [];
   let rerunRest = false;
-  for (const command of catalystCommands(opts.specsDir, opts.catalyst)) {
+  for (const command of commands) {
     const logPath = join(dir, `${command.stage}.log`);
     const markerPath = join(dir, `${command.stage}.done`);
     const digest = await stageDigest(hostSpecsDir, command);

@@ -27,6 +27,11 @@ const schema = z
     profile: z.string().default(DEFAULT_PROFILE),
     subarch: z.string().default('amd64'),
     treeish: z.string().min(1).optional(),
+    /**
+     * With no tree-ish and no snapshot (the usual case at the end of a chain: Catalyst's snapshot
+     * is made later, on the Catalyst machine), keep `@TREEISH@` in the specs.
+     */
+    defer_treeish: z.boolean().default(true),
     timestamp: z.string().min(1).optional(),
     /** A releng checkout to take the portage_confdir trees from. */
     releng: absolute.optional(),
@@ -115,7 +120,7 @@ export function createHandoffKind(): StepKind<Spec> {
           `write ${join(specsDir, 'catalyst.conf')}${where}`,
           ...STAGES.map((s) => `write ${join(specsDir, s.file)}${where}`),
           `write ${join(specsDir, RELENG_FOLDER)}/releases/portage/{stages,isos}${where} (${spec.releng ? `from ${spec.releng}, ` : ''}Rust from source)`,
-          `profile ${spec.profile}, rel_type ${spec.rel_type}, treeish ${spec.treeish ?? '(the storedir\'s snapshot)'}, timestamp ${spec.timestamp ?? '(the seed\'s date)'}`,
+          `profile ${spec.profile}, rel_type ${spec.rel_type}, treeish ${spec.treeish ?? `(the storedir's snapshot${spec.defer_treeish ? ', else @TREEISH@ to fill in later' : ''})`}, timestamp ${spec.timestamp ?? '(the seed\'s date)'}`,
         ],
         detail: { ...spec, seed, specs_dir: specsDir, target_root_path: target?.path },
       };
@@ -128,6 +133,7 @@ export function createHandoffKind(): StepKind<Spec> {
         profile: spec.profile,
         subarch: spec.subarch,
         treeish: spec.treeish,
+        deferTreeish: spec.defer_treeish,
         timestamp: spec.timestamp,
         repoDir: spec.releng,
         specsDir: spec.specs_dir,

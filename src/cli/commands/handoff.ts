@@ -7,6 +7,7 @@ interface HandoffArgs {
   profile: string;
   subarch: string;
   treeish?: string;
+  'defer-treeish': boolean;
   timestamp?: string;
   releng?: string;
   'specs-dir'?: string;
@@ -33,6 +34,11 @@ export const command: CommandModule<object, HandoffArgs> = {
       .option('profile', { type: 'string', default: 'default/linux/amd64/23.0', describe: 'Profile of stage1 and stage3 (the install CD uses <arch>/<version>/no-multilib)' })
       .option('subarch', { type: 'string', default: 'amd64' })
       .option('treeish', { type: 'string', describe: 'Gentoo repository commit of `catalyst --snapshot` (default: the only snapshot in the storedir)' })
+      .option('defer-treeish', {
+        type: 'boolean',
+        default: false,
+        describe: 'With no --treeish and no snapshot yet, keep @TREEISH@ in the specs (to fill in after `catalyst --snapshot stable`) instead of refusing',
+      })
       .option('timestamp', { type: 'string', describe: "Version stamp date (default: the seed's modification date, YYYY-MM-DD)" })
       .option('releng', { type: 'string', describe: "A checkout of Gentoo's releng repository to take the portage_confdir trees from (left unchanged)" })
       .option('specs-dir', { type: 'string', describe: 'Where catalyst.conf, the specs and logs go (default: <storedir>/specs)' })
@@ -65,6 +71,7 @@ export const command: CommandModule<object, HandoffArgs> = {
       profile: args.profile,
       subarch: args.subarch,
       treeish: args.treeish,
+      deferTreeish: args['defer-treeish'],
       timestamp: args.timestamp,
       repoDir: args.releng,
       specsDir: args['specs-dir'],

@@ -198,6 +198,17 @@ describe('handoff()', () => {
     expect(result.notes).toEqual([]);
   });
 
+  it('keeps @TREEISH@ when asked to defer, with a command that fills it in once the snapshot exists', async () => {
+    const result = await handoff({ ...base, treeish: undefined, deferTreeish: true });
+    expect(result.treeish).toBe('@TREEISH@');
+    for (const s of result.specs) expect(parseCatalystSpec(readFileSync(s.path, 'utf8')).snapshot_treeish).toBe('@TREEISH@');
+    const command = result.notes.join('\n').split('then ')[1]!;
+    mkdirSync(join(storedir, 'snapshots'), { recursive: true });
+    writeFileSync(join(storedir, 'snapshots', `gentoo-${TREEISH}.sqfs`), '');
+    execFileSync('sh', ['-c', command]);
+    for (const s of result.specs) expect(parseCatalystSpec(readFileSync(s.path, 'utf8')).snapshot_treeish).toBe(TREEISH);
+  });
+
   describe('refuses bad input and writes nothing', () => {
     async function refused(opts: Partial<HandoffOptions>, code: string, message?: RegExp): Promise<void> {
       const before = listTree(tmp.path);

@@ -99,6 +99,12 @@ describe('runStages()', () => {
     expect(existsSync(join(root, 'var/tmp/catalyst/specs/logs/installcd-stage2-minimal.done'))).toBe(true);
   });
 
+  it('refuses specs that still wait for their tree-ish, before running anything', async () => {
+    await handoff({ ...opts, treeish: undefined, deferTreeish: true });
+    await expect(runStages({ specsDir, catalyst: [fake] })).rejects.toMatchObject({ code: 'EHANDOFF_NO_TREEISH' });
+    expect(calls()).toEqual([]);
+  });
+
   it('reports a Catalyst command that cannot be started as a failed stage', async () => {
     const outcomes = await runStages({ specsDir, catalyst: [join(tmp.path, 'bin/no-such-catalyst')] });
     expect(outcomes).toHaveLength(1);

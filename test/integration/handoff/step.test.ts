@@ -65,6 +65,15 @@ describe('handoff step kind', () => {
     expect(notes.join('\n')).toContain(`catalyst -c ${join(tmp.path, 'catalyst/specs/catalyst.conf')} -f ${join(tmp.path, 'catalyst/specs/stage1.spec')}`);
   });
 
+  it('defers the tree-ish by default when the storedir has no snapshot yet', async () => {
+    const { treeish: _unused, ...rest } = raw();
+    const spec = kind.schema.parse(rest);
+    const notes: string[] = [];
+    await kind.run(spec, await kind.plan(spec, planCtx(roots.host!)), runCtx(notes));
+    expect(readFileSync(join(tmp.path, 'catalyst/specs/stage1.spec'), 'utf8')).toContain('snapshot_treeish: @TREEISH@');
+    expect(notes.join('\n')).toMatch(/catalyst --snapshot stable/);
+  });
+
   it('refuses to run outside the host root, bad names at plan time, and seeds outside their root', async () => {
     await expect(async () => kind.plan(kind.schema.parse(raw()), planCtx(roots.gentoo!))).rejects.toMatchObject({ code: 'ERECIPE' });
     await expect(async () => kind.plan(kind.schema.parse({ ...raw(), timestamp: 'a b' }), planCtx(roots.host!))).rejects.toMatchObject({ code: 'EHANDOFF_UNSAFE_VALUE' });
