@@ -157,7 +157,7 @@ export async function buildVmImage(opts: VmImageOptions): Promise<VmImageResult>
     'On the VM console, as root: echo "PermitRootLogin yes" >> /etc/ssh/sshd_config, then start sshd (/etc/init.d/sshd start, or systemctl start sshd).',
     `From this host: ssh -p ${port} root@127.0.0.1`,
     'In the VM: install Catalyst (echo dev-util/catalyst > /etc/portage/package.accept_keywords/catalyst; emerge dev-util/catalyst), then catalyst --snapshot stable.',
-    `Then run the hand-off's stages, e.g. from this host: bootstrap handoff ... --target-root ${root} --run "ssh -p ${port} root@127.0.0.1 catalyst" (see docs/catalyst.md).`,
+    'If /var/tmp/catalyst/specs in the VM still holds @TREEISH@, fill it in with the commit the snapshot was named after, then run the four catalyst commands of the hand-off (docs/catalyst.md, "The VM route").',
   ];
   return { image: out, sizeBytes, kernel, qemu, nextSteps };
 }
