@@ -10,6 +10,7 @@ import { decompress, isCompression, sniffContainer } from './containers.js';
 import type { ArchiveMember, UnreadableMember } from './members.js';
 import { squashfsMembers } from './squashfs-members.js';
 import { tarMembers, type TarMember } from './tar-members.js';
+import { MissingToolError } from './tool-failure.js';
 import { zipMembers } from './zip-members.js';
 
 /** Joins the path of a member inside nested archives: `outer.tar.gz!dir/inner.tar!bin/tool`. */
@@ -62,6 +63,8 @@ export class ArchiveError extends Error {
   constructor(
     readonly archive: string,
     message: string,
+    /** The file could not be read because a host tool (xz, unsquashfs, ...) is missing. */
+    readonly missingTool = false,
   ) {
     super(message);
     this.name = 'ArchiveError';
@@ -129,7 +132,7 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
     }
   } catch (error) {
     if (error instanceof ArchiveError) throw error;
-    throw new ArchiveError(archive, (error as Error).message);
+    throw new ArchiveError(archive, (error as Error).message, error instanceof MissingToolError);
   }
   return state.result;
 }

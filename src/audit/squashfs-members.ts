@@ -55,7 +55,9 @@ export async function* squashfsMembers(imagePath: string, tmpDir = tmpdir()): As
   let child: ResultPromise<{ encoding: 'buffer'; reject: false }> | undefined;
   let finished = false;
   try {
-    await execa('mkfifo', ['-m', '600', fifo]);
+    const made = await execa('mkfifo', ['-m', '600', fifo], { reject: false });
+    const cannot = toolFailure('mkfifo', 'coreutils', made);
+    if (cannot) throw cannot;
     child = execa('unsquashfs', ['-no-progress', '-pf', fifo, imagePath], { encoding: 'buffer', reject: false });
     const spawned = child;
     // Opening a FIFO for reading blocks until the writer opens it; if unsquashfs fails before

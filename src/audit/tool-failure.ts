@@ -1,3 +1,11 @@
+/** A host tool the scan needs is not installed: the content is unscannable here, not bad. */
+export class MissingToolError extends Error {
+  constructor(readonly tool: string, debianPackage: string) {
+    super(`${tool} is not installed (Debian package ${debianPackage})`);
+    this.name = 'MissingToolError';
+  }
+}
+
 /** What an execa result of a host tool that read our bytes says went wrong, or undefined. */
 export function toolFailure(
   tool: string,
@@ -5,7 +13,7 @@ export function toolFailure(
   result: { failed: boolean; code?: string; stderr?: unknown; shortMessage?: string },
 ): Error | undefined {
   if (!result.failed) return undefined;
-  if (result.code === 'ENOENT') return new Error(`${tool} is not installed (Debian package ${debianPackage})`);
+  if (result.code === 'ENOENT') return new MissingToolError(tool, debianPackage);
   const stderr = result.stderr instanceof Uint8Array ? Buffer.from(result.stderr).toString('utf8').trim() : '';
   return new Error(`${tool}: ${stderr || result.shortMessage || 'failed'}`);
 }

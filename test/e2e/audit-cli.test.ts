@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync, mkdirSync, truncateSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync, truncateSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTarball, peHeader, arArchive } from '../helpers/audit-archives.js';
 import { flipByte, makeSyntheticRun, sri } from '../helpers/audit-run.js';
 import { cli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/env.js';
+import { needsTool, tempDir } from '../helpers/env.js';
 
 let tmp: { path: string; remove: () => void };
 let distdir: string;
@@ -99,6 +100,29 @@ describe('bootstrap audit --distdir', () => {
     const result = await cli(['audit', '--lock', lockFor({ 'pkg-1.0.tar.gz': {} }), '--distdir', join(tmp.path, 'nope')]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/^error: --distdir .*nope: no such directory/);
+  });
+});
+
+describe('bootstrap audit --scan', () => {
+  it('skips a squashfs image with a stated reason when unsquashfs is missing, and fails that under --strict', async (ctx) => {
+    needsTool(ctx, 'mksquashfs', 'squashfs-tools');
+    const src = join(tmp.path, 'repo');
+    mkdirSync(join(src, 'profiles'), { recursive: true });
+    writeFileSync(join(src, 'profiles/repo_name'), 'gentoo\n');
+    const image = join(tmp.path, 'gentoo-20250101.xz.sqfs');
+    execFileSync('mksquashfs', [src, image, '-quiet', '-noappend', '-no-progress']);
+    const withTool = await cli(['audit', '--scan', image], { cwd: tmp.path });
+    expect(withTool.exitCode).toBe(0);
+    expect(withTool.stdout).toContain('audit passed: 1 passed');
+    // A PATH with mkfifo but without unsquashfs.
+    const bin = join(tmp.path, 'bin');
+    mkdirSync(bin);
+    symlinkSync(execFileSync('sh', ['-c', 'command -v mkfifo']).toString().trim(), join(bin, 'mkfifo'));
+    const without = await cli(['audit', '--scan', image], { env: { PATH: bin }, cwd: tmp.path });
+    expect(without.exitCode).toBe(0);
+    expect(without.stdout).toContain('WARN  ' + image + '  scan-coverage: not scanned: unsquashfs is not installed (Debian package squashfs-tools)');
+    const strict = await cli(['audit', '--scan', image, '--strict'], { env: { PATH: bin }, cwd: tmp.path });
+    expect(strict.exitCode).toBe(1);
   });
 });
 
