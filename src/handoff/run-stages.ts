@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { BootstrapError } from '../util/errors.js';
@@ -61,9 +61,20 @@ async function readMarker(path: string): Promise<string | undefined> {
   }
 }
 
+/** The last lines of a log that may be hundreds of megabytes: only its end is read. */
 async function logTail(path: string, count: number): Promise<string[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter((l, i, all) => !(l === '' && i === all.length - 1)).slice(-count);
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, 256 * 1024);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const lines = buffer.toString('utf8').split('\n');
+    if (length < size) lines.shift(); // a partial first line
+    return lines.filter((l, i, all) => !(l === '' && i === all.length - 1)).slice(-count);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
