@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { execa, type ResultPromise } from 'execa';
+import { findTool } from '../host/tools.js';
+import { BootstrapError } from '../util/errors.js';
+import { digestsText } from './catalyst-files.js';
+import { checkPackPaths } from './check-paths.js';
+import { DEFAULT_SEED_EXCLUDES, normalizeExcludes } from './exclude.js';
+import { digestsOf, HashingCounter, sri, Tap, type Digests } from './hashing.js';
+import { checkEpoch, compressionFor, compressor, tarCreateArgs, toolEnv, type Compression } from './tar-command.js';
+
+export interface PackProgress {
+  /** Bytes of the (uncompressed) tar stream produced so far. */
+  bytesRead: number;
+  /** Size of the whole tar stream, measured by a dry run of tar over the same tree. */
+  estimatedTotal: number;
+}
+
+export interface PackOptions {
+  /** The tree to pack. */
+  root: string;
+  /** The tarball to write; its name must end as the compression calls for (.tar.xz, .tar.zst, .tar). */
+  out: string;
+  /** Patterns relative to the root (see normalizeExcludes); replaces DEFAULT_SEED_EXCLUDES when given. */
+  exclude?: readonly string[];
+  /** Default: what the name of `out` says. */
+  compress?: Compression;
+  /** Clamp newer mtimes to this (seconds since 1970); without it every mtime is kept as it is. */
+  epoch?: number;
+  onProgress?: (event: PackProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface PackResult {
+  path: string;
+  size: number;
+  /** Archive members, as `tar -tv` lists them. */
+  entries: number;
+  /** SRI sha512 of the tarball. */
+  integrity: string;
+  sha512: string;
+  blake2b: string;
+  digestsPath: string;
+  contentsPath: string;
+  contentsIntegrity: string;
+  contentsSize: number;
+  digestsIntegrity: string;
+  digestsSize: number;
+}
+
+/** Emit progress at most once per this many bytes of the tar stream (and at the end). */
+const PROGRESS_STEP = 4 << 20;
+
+/**
+ * Packs `root` into a reproducible seed tarball with the host's GNU tar (see tarCreateArgs for
+ * what makes the bytes a function of the tree alone), hashing while writing, and writes
+ * Catalyst's `.DIGESTS` and `.CONTENTS.gz` beside it. Everything is written under temporary
+ * names in the output's directory and renamed into place at the end, the tarball last, so a
+ * tarball under its final name always has its companions; on failure or abort only those
+ * temporary files are removed.
+ */
+export async function packStage(options: PackOptions): Promise<PackResult> {
+  const { root, out } = await checkPackPaths(options.root, options.out, { root: 'root', out: 'out' });
+  const compression = compressionFor(out, options.compress, 'compress');
+  checkEpoch(options.epoch, 'epoch');
+  const excludes = normalizeExcludes(options.exclude ?? DEFAULT_SEED_EXCLUDES);
+  const tools = { tar: findTool('tar'), compressor: compressor(compression) };
+  const compressorPath = tools.compressor ? findTool(tools.compressor.tool) : undefined;
+  const createArgs = tarCreateArgs({ excludes, epoch: options.epoch });
+  options.signal?.throwIfAborted();
+
+  const estimatedTotal = await dryRunSize(tools.tar, createArgs, root, options.signal);
+  options.onProgress?.({ bytesRead: 0, estimatedTotal });
+
+  const contentsPath = `${out}.CONTENTS.gz`;
+  const digestsPath = `${out}.DIGESTS`;
+  const temps = { tarball: tempName(out), contents: tempName(contentsPath), digests: tempName(digestsPath) };
+  try {
+    const tarball = await writeArchive({
+      tar: tools.tar,
+      args: createArgs,
+      root,
+      compressor: tools.compressor && compressorPath ? { path: compressorPath, args: tools.compressor.args } : undefined,
+      temp: temps.tarball,
+      estimatedTotal,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
+    const contents = await writeContents(tools.tar, tools.compressor?.tarFlag, temps.tarball, temps.contents, options.signal);
+    const digestsBody = digestsText([
+      { name: basename(out), digests: tarball },
+      { name: basename(contentsPath), digests: contents.digests },
+    ]);
+    await writeSmallFile(temps.digests, digestsBody);
+    options.signal?.throwIfAborted();
+    await rename(temps.contents, contentsPath);
+    await rename(temps.digests, digestsPath);
+    await rename(temps.tarball, out);
+    await syncDirectory(dirname(out));
+    const digestsHashes = digestsOf(Buffer.from(digestsBody));
+    return {
+      path: out,
+      size: tarball.size,
+      entries: contents.entries,
+      integrity: sri(tarball.sha512),
+      sha512: tarball.sha512,
+      blake2b: tarball.blake2b,
+      digestsPath,
+      contentsPath,
+      contentsIntegrity: sri(contents.digests.sha512),
+      contentsSize: contents.digests.size,
+      digestsIntegrity: sri(digestsHashes.sha512),
+      digestsSize: digestsHashes.size,
+    };
+  } catch (error) {
+    // Only the names this call made up; whatever sat under the final names stays as it was.
+    await Promise.all(Object.values(temps).map((t) => rm(t, { force: true })));
+    throw error;
+  }
+}
+
+/** A hidden name beside `path` that Catalyst's `<source_subpath>.*` glob cannot pick up. */
+function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * GNU tar does not read file contents when the archive is /dev/null, so this walks the tree with
+ * the same excludes and --one-file-system as the real run and reports the exact stream size.
+ */
+async function dryRunSize(tar: string, args: string[], root: string, signal?: AbortSignal): Promise<number> {
+  const result = await execa(tar, [...args, '--totals', '--file=/dev/null', '.'], {
+    cwd: root,
+    env: toolEnv(),
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+    ...(signal ? { cancelSignal: signal } : {}),
+  });
+  signal?.throwIfAborted();
+  const total = /Total bytes written: (\d+)/.exec(result.stderr);
+  if (result.exitCode !== 0 || !total) throw toolFailure('tar (dry run)', root, result.exitCode, result.stderr);
+  return Number(total[1]);
+}
+
+interface ArchiveJob {
+  tar: string;
+  args: string[];
+  root: string;
+  compressor?: { path: string; args: string[] };
+  temp: string;
+  estimatedTotal: number;
+  onProgress?: (event: PackProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** tar → (byte count) → compressor → (hashes) → temporary file, fsync'd. */
+async function writeArchive(job: ArchiveJob): Promise<Digests> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(job.signal?.reason);
+  job.signal?.addEventListener('abort', onAbort, { once: true });
+  const common = { env: toolEnv(), extendEnv: false, cancelSignal: stop.signal, buffer: { stdout: false } } as const;
+  let bytesRead = 0;
+  let lastReport = 0;
+  const counter = new Tap((chunk) => {
+    bytesRead += chunk.length;
+    if (bytesRead - lastReport < PROGRESS_STEP) return;
+    lastReport = bytesRead;
+    job.onProgress?.({ bytesRead, estimatedTotal: Math.max(job.estimatedTotal, bytesRead) });
+  });
+  const hasher = new HashingCounter();
+  const file = await openTemp(job.temp, 4 << 20);
+  const tar = execa(job.tar, [...job.args, '--file=-', '.'], { ...common, cwd: job.root, stdin: 'ignore' });
+  const comp = job.compressor ? execa(job.compressor.path, job.compressor.args, { ...common, stdin: 'pipe' }) : undefined;
+  const processes: Array<[string, ResultPromise]> = [['tar', tar], ...(comp ? [[basename(job.compressor!.path), comp] as [string, ResultPromise]] : [])];
+  const streams = comp
+    ? [pipeline(tar.stdout, counter, comp.stdin), pipeline(comp.stdout, hasher, file)]
+    : [pipeline(tar.stdout, counter, hasher, file)];
+  const all = [...processes.map(([, p]) => p), ...streams];
+  try {
+    await Promise.all(all);
+  } catch {
+    stop.abort();
+    const settled = await Promise.allSettled(all);
+    job.signal?.throwIfAborted();
+    // The first process that failed on its own, not because the others were stopped after it.
+    for (const [index, [name]] of processes.entries()) {
+      const outcome = settled[index]!;
+      if (outcome.status === 'rejected' && !(outcome.reason as { isCanceled?: boolean }).isCanceled) {
+        const failure = outcome.reason as { exitCode?: number; signal?: string; stderr?: string; shortMessage?: string };
+        throw toolFailure(name, job.root, failure.exitCode, failure.stderr ?? failure.shortMessage ?? '');
+      }
+    }
+    const streamFailure = settled.slice(processes.length).find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+    throw streamFailure?.reason ?? new Error('packing stopped');
+  } finally {
+    job.signal?.removeEventListener('abort', onAbort);
+  }
+  job.onProgress?.({ bytesRead, estimatedTotal: Math.max(job.estimatedTotal, bytesRead) });
+  return hasher.digests();
+}
+
+/**
+ * `tar --xattrs -tvf` of the tarball, as Catalyst writes it, gzipped without a name or time in
+ * the header (like `gzip -n`) so the same tarball gives the same CONTENTS.gz. Times print in UTC.
+ */
+async function writeContents(tar: string, tarFlag: string | undefined, tarball: string, temp: string, signal?: AbortSignal) {
+  let entries = 0;
+  const lines = new Tap((chunk) => {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) entries += 1;
+  });
+  const hasher = new HashingCounter();
+  const file = await openTemp(temp, 1 << 20);
+  const list = execa(tar, ['--xattrs', '-tv', ...(tarFlag ? [tarFlag] : []), '--file', tarball], {
+    env: toolEnv(),
+    extendEnv: false,
+    stdin: 'ignore',
+    buffer: { stdout: false },
+    ...(signal ? { cancelSignal: signal } : {}),
+  });
+  const written = pipeline(list.stdout, lines, createGzip({ level: 9 }), hasher, file);
+  const settled = await Promise.allSettled([list, written]);
+  signal?.throwIfAborted();
+  if (settled[0].status === 'rejected') {
+    const failure = settled[0].reason as { exitCode?: number; stderr?: string };
+    throw toolFailure('tar (listing)', tarball, failure.exitCode, failure.stderr ?? '');
+  }
+  if (settled[1].status === 'rejected') throw settled[1].reason;
+  return { entries, digests: hasher.digests() };
+}
+
+/**
+ * Creates the file before any stream starts, so that a failure cannot race a pending open and
+ * leave the file behind after the caller has removed it.
+ */
+async function openTemp(path: string, highWaterMark: number): Promise<WriteStream> {
+  const handle = await open(path, 'wx', 0o644);
+  return createWriteStream('', { fd: handle, highWaterMark, flush: true });
+}
+
+async function writeSmallFile(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'wx', 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** So the renames survive a crash as well as the files' contents do. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function toolFailure(tool: string, where: string, exitCode: number | undefined, stderr: string): BootstrapError {
+  const tail = stderr.trim().split('\n').slice(-15).join('\n');
+  return new BootstrapError('EPACK_TOOL', `${tool} failed on ${where}${exitCode === undefined ? '' : ` (exit code ${exitCode})`}`, {
+    found: tail || '(no output)',
+    hint:
+      exitCode === 1 && tool === 'tar'
+        ? 'Files changed while tar read them: stop whatever writes into the tree, then pack again.'
+        : 'See the tool\'s messages above; bootstrap doctor checks the host tools.',
+    exitCode: 1,
+  });
+}
