@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -177,6 +178,16 @@ describe('gentoo-2025 rehearsal (recording stand-ins for Portage)', () => {
     expect(readFileSync(join(gentoo, 'etc/locale.gen'), 'utf8')).toBe('C.UTF-8 UTF-8\n');
     expect(readFileSync(join(gentoo, 'etc/portage/make.conf'), 'utf8')).toContain('MAKEOPTS="--jobs 4 --load-average 4"');
     expect(readFileSync(join(gentoo, 'etc/portage/package.mask/rust-bin'), 'utf8')).toBe('dev-lang/rust-bin\n');
+
+    // The seed: the new system without distfiles, repository, var/tmp contents, binary packages
+    // or the fetch command; then handed to Catalyst's storedir inside the new system.
+    const seed = join(work, 'seed/stage3-bootstrap.tar.xz');
+    const members = execFileSync('tar', ['-tJf', seed], { encoding: 'utf8', maxBuffer: 64 << 20 }).split('\n');
+    expect(members).toContain('./usr/bin/busybox');
+    expect(members).toContain('./etc/portage/make.conf');
+    expect(members).toContain('./var/tmp/');
+    expect(members.filter((m) => /^\.\/(var\/(cache\/distfiles|db\/repos|tmp|cache\/binpkgs)\/.|usr\/local\/bin\/bootstrap-fetch)/.test(m))).toEqual([]);
+    expect(existsSync(join(gentoo, 'var/tmp/catalyst/builds/default/stage3-bootstrap.tar.xz'))).toBe(true);
     expect(mountsUnder(target)).toEqual([]);
   });
 });
