@@ -47,14 +47,17 @@ export async function scanToChecks(
   try {
     result = await scanArchive(path, { name: subject, maxDepth: options.maxDepth, tmpDir: options.tmpDir });
   } catch (error) {
-    if (error instanceof ArchiveError && error.missingTool) {
+    if (error instanceof ArchiveError && error.reason === 'missing-tool') {
       const unscanned = [{ archive: subject, member: subject, reason: error.message }];
       const check: Check = { section: 'inputs', subject, check: 'scan-coverage', status: options.strict ? 'fail' : 'warn', reason: `not scanned: ${error.message}` };
       return { checks: [check], findings: [], unscanned };
     }
     if (error instanceof ArchiveError) {
       throw new BootstrapError('EAUDITARCHIVE', `${path}: ${error.message}`, {
-        hint: 'The file is damaged or is not the archive its name says; fetch it again (`bootstrap fetch`) or fix its lock entry.',
+        hint:
+          error.reason === 'unreadable'
+            ? 'Check the path and its permissions.'
+            : 'The file is damaged or is not the archive its name says; fetch it again (`bootstrap fetch`) or fix its lock entry.',
       });
     }
     throw error;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { errnoCode } from '../util/errors.js';
 import { ByteStream } from './byte-stream.js';
 import { classify, HEAD_BYTES, type BinaryKind } from './classify.js';
 import { decompress, isCompression, sniffContainer } from './containers.js';
@@ -63,8 +64,8 @@ export class ArchiveError extends Error {
   constructor(
     readonly archive: string,
     message: string,
-    /** The file could not be read because a host tool (xz, unsquashfs, ...) is missing. */
-    readonly missingTool = false,
+    /** `unreadable`: the file cannot be opened; `missing-tool`: a host tool (xz, unsquashfs, ...) is missing. */
+    readonly reason: 'malformed' | 'unreadable' | 'missing-tool' = 'malformed',
   ) {
     super(message);
     this.name = 'ArchiveError';
@@ -107,12 +108,16 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
     result: { archive, format: 'file', members: 0, findings: [], unscanned: [] },
   };
   const head = Buffer.alloc(512);
-  const handle = await open(path, 'r');
   let headLength: number;
   try {
-    headLength = (await handle.read(head, 0, 512, 0)).bytesRead;
-  } finally {
-    await handle.close();
+    const handle = await open(path, 'r');
+    try {
+      headLength = (await handle.read(head, 0, 512, 0)).bytesRead;
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw new ArchiveError(archive, `cannot read it (${errnoCode(error) ?? (error as Error).message})`, 'unreadable');
   }
   const outer = sniffContainer(head.subarray(0, headLength));
   try {
@@ -132,7 +137,7 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
     }
   } catch (error) {
     if (error instanceof ArchiveError) throw error;
-    throw new ArchiveError(archive, (error as Error).message, error instanceof MissingToolError);
+    throw new ArchiveError(archive, (error as Error).message, error instanceof MissingToolError ? 'missing-tool' : 'malformed');
   }
   return state.result;
 }

@@ -63,16 +63,19 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
   });
 
   let stopped = false;
+  let fed = false;
   const feed = (async () => {
     for await (const chunk of input) {
       if (stopped || failure) return;
       if (!parser.write(chunk)) await drained(parser);
     }
     if (!stopped && !failure) parser.end();
-  })().catch((error: Error) => {
-    failure ??= error;
-    notify();
-  });
+  })()
+    .catch((error: Error) => {
+      failure ??= error;
+      notify();
+    })
+    .finally(() => (fed = true));
 
   try {
     for (;;) {
@@ -100,5 +103,8 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
   } finally {
     stopped = true;
     for (const entry of entries) entry.resume();
+    // A consumer that stops early leaves the feeder waiting for a drain; aborting the parser
+    // wakes it, so it returns and releases the input.
+    if (!fed) parser.abort(new Error('tar reading stopped early'));
   }
 }
