@@ -65,7 +65,7 @@ const PROGRESS_STEP = 4 << 20;
  */
 export async function packStage(options: PackOptions): Promise<PackResult> {
   const { root, out } = await checkPackPaths(options.root, options.out, { root: 'root', out: 'out' });
-  const compression = compressionFor(out, options.compress, 'compress');
+  const compression = compressionFor(out, options.compress, 'compress', 'out');
   checkEpoch(options.epoch, 'epoch');
   const excludes = normalizeExcludes(options.exclude ?? DEFAULT_SEED_EXCLUDES);
   const tools = { tar: findTool('tar'), compressor: compressor(compression) };

@@ -15,7 +15,7 @@ const SUFFIXES: Record<Compression, string[]> = {
  * The compression an output name calls for: `compress` when given (it must agree with the name,
  * since Catalyst picks the decompressor from the suffix), else the one the suffix names.
  */
-export function compressionFor(out: string, compress?: string, field = '--compress'): Compression {
+export function compressionFor(out: string, compress?: string, field = '--compress', outField = '--out'): Compression {
   const bySuffix = COMPRESSIONS.find((c) => SUFFIXES[c].some((s) => out.endsWith(s)));
   if (compress !== undefined && !COMPRESSIONS.includes(compress as Compression)) {
     throw new BootstrapError('EPACK_COMPRESS', `${field}: unknown compression ${JSON.stringify(compress)}`, {
@@ -25,10 +25,16 @@ export function compressionFor(out: string, compress?: string, field = '--compre
     });
   }
   const chosen = (compress as Compression | undefined) ?? bySuffix;
-  if (chosen === undefined || bySuffix !== chosen) {
-    const want = chosen ?? 'xz';
-    throw new BootstrapError('EPACK_SUFFIX', `${out}: the name does not end in ${SUFFIXES[want].join(' or ')}${chosen ? ` as ${field} ${chosen} needs` : ''}`, {
-      hint: 'Catalyst chooses the decompressor by the file name: name the output e.g. stage3-bootstrap' + SUFFIXES[want][0] + '.',
+  if (chosen === undefined) {
+    throw new BootstrapError('EPACK_SUFFIX', `${outField} ${out}: the name does not say the compression`, {
+      expected: `a name ending in ${Object.values(SUFFIXES).flat().join(', ')}`,
+      found: out,
+      hint: 'Catalyst chooses the decompressor by the file name: name the output e.g. stage3-bootstrap.tar.xz.',
+    });
+  }
+  if (bySuffix !== chosen) {
+    throw new BootstrapError('EPACK_SUFFIX', `${outField} ${out}: ${field} ${chosen} needs a name ending in ${SUFFIXES[chosen].join(' or ')}`, {
+      hint: `Catalyst chooses the decompressor by the file name: rename the output (e.g. stage3-bootstrap${SUFFIXES[chosen][0]}) or change ${field}.`,
     });
   }
   return chosen;
