@@ -17,15 +17,17 @@ interface PseudoFile {
 
 /** Splits a pseudo-file definition line into the (unescaped) name and the remaining fields. */
 function parseDefinition(line: string): { name: string; fields: string[] } {
-  let name = '';
   let i = 0;
-  for (; i < line.length; i++) {
-    const c = line[i]!;
-    if (c === '\\' && i + 1 < line.length) name += line[++i];
-    else if (c === ' ') break;
-    else name += c;
+  let escaped = false;
+  for (; i < line.length && line[i] !== ' '; i++) {
+    if (line[i] === '\\') {
+      escaped = true;
+      i++;
+    }
   }
-  return { name, fields: line.slice(i + 1).split(' ') };
+  // Slicing (not appending character by character) keeps 100 000 names from becoming ropes.
+  const raw = line.slice(0, i);
+  return { name: escaped ? raw.replace(/\\(.)/gs, '$1') : raw, fields: line.slice(i + 1).split(' ') };
 }
 
 /** Opens and closes the write end until a still-blocked reader has seen end of file. */
