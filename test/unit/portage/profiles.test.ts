@@ -47,6 +47,12 @@ describe('profile chain (small trees)', () => {
     expect(error.message).toContain('x -> y -> x');
   });
 
+  it('refuses absolute and repo:path parents, naming file and line', async () => {
+    const dir = join(fixtures, 'unsupported/profiles');
+    expect((await failure(profileChain(dir, 'abs'))).message).toContain(`${join(dir, 'abs/parent')}:1: parent /etc is not a relative path`);
+    expect((await failure(profileChain(dir, 'colon'))).message).toContain(`${join(dir, 'colon/parent')}:2: parent gentoo:base is not a relative path`);
+  });
+
   it('refuses an EAPI Portage 3.0.66.1 cannot read, and an empty parent file', async () => {
     const eapi = await failure(profileChain(join(fixtures, 'badeapi/profiles'), 'e'));
     expect(eapi.message).toContain(`${join(fixtures, 'badeapi/profiles/e/eapi')}:1: unsupported EAPI "9-future"`);
