@@ -46,6 +46,9 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
     wake = undefined;
   };
   parser.on('entry', (entry: ReadEntry) => {
+    // Failures reach the reader through the member's iterator or the next step of this
+    // generator; an entry destroyed while nobody awaits it must not throw from the emitter.
+    entry.on('error', () => undefined);
     entries.push(entry);
     notify();
   });
@@ -105,6 +108,7 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
     for (const entry of entries) entry.resume();
     // A consumer that stops early leaves the feeder waiting for a drain; aborting the parser
     // wakes it, so it returns and releases the input.
+    current = undefined;
     if (!fed) parser.abort(new Error('tar reading stopped early'));
   }
 }

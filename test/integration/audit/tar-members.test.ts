@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { tarMembers } from '../../../src/audit/tar-members.js';
+import { makeTarball } from '../../helpers/audit-archives.js';
+import { tempDir } from '../../helpers/env.js';
+
+let tmp: { path: string; remove: () => void };
+beforeEach(() => {
+  tmp = tempDir('bootstrap-audit-tar-');
+});
+afterEach(() => tmp.remove());
+
+/** Yields `bytes` in small chunks and records whether the reader let it go. */
+function source(bytes: Buffer) {
+  const state = { released: false, served: 0 };
+  async function* chunks(): AsyncGenerator<Buffer> {
+    try {
+      for (let at = 0; at < bytes.length; at += 4096) {
+        state.served = at;
+        yield bytes.subarray(at, at + 4096);
+      }
+    } finally {
+      state.released = true;
+    }
+  }
+  return { state, chunks: chunks() };
+}
+
+it('yields members in order with their sizes, and bodies that read back exactly', async () => {
+  const big = Buffer.alloc(300_000, 'b');
+  const tar = readFileSync(makeTarball(join(tmp.path, 'a.tar'), { 'a.txt': 'alpha\n', 'big.bin': big, 'z/zeta.txt': 'zeta\n' }, 'pkg'));
+  const seen: Array<[string, string, number, number]> = [];
+  for await (const member of tarMembers(source(tar).chunks)) {
+    let length = 0;
+    for await (const chunk of member.body) length += chunk.length;
+    seen.push([member.path, member.type, member.size, length]);
+  }
+  seen.sort((a, b) => a[0].localeCompare(b[0]));
+  expect(seen).toEqual([
+    ['pkg/', 'Directory', 0, 0],
+    ['pkg/a.txt', 'File', 6, 6],
+    ['pkg/big.bin', 'File', 300_000, 300_000],
+    ['pkg/z/', 'Directory', 0, 0],
+    ['pkg/z/zeta.txt', 'File', 5, 5],
+  ]);
+});
+
+it('skips what a consumer leaves unread, and releases the input when it stops early', async () => {
+  const tar = readFileSync(makeTarball(join(tmp.path, 'b.tar'), { 'one.bin': Buffer.alloc(200_000, 1), 'two.bin': Buffer.alloc(200_000, 2), 'three.bin': Buffer.alloc(200_000, 3) }, 'p'));
+  const skipping = source(tar);
+  let files = 0;
+  for await (const member of tarMembers(skipping.chunks)) if (member.type === 'File') files++;
+  expect(files).toBe(3);
+
+  const stopping = source(tar);
+  for await (const member of tarMembers(stopping.chunks)) {
+    if (member.type === 'File') {
+      await member.body.peek(10);
+      break;
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(stopping.state.released).toBe(true);
+  expect(stopping.state.served).toBeLessThan(tar.length - 4096);
+});
+
+it('throws on a truncated archive instead of waiting for bytes that never come', async () => {
+  const tar = readFileSync(makeTarball(join(tmp.path, 'c.tar'), { 'big.bin': Buffer.alloc(100_000, 7) }, 'p'));
+  const read = async () => {
+    for await (const member of tarMembers(source(tar.subarray(0, 50_000)).chunks)) await member.body.drain();
+  };
+  await expect(read()).rejects.toThrow(/Truncated input|TAR_BAD_ARCHIVE/);
+});
