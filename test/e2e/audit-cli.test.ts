@@ -8,6 +8,7 @@ import { cli } from '../helpers/cli.js';
 import { needsTool, tempDir } from '../helpers/env.js';
 
 let tmp: { path: string; remove: () => void };
+const anyDirectory = () => join(tmp.path, 'distfiles');
 let distdir: string;
 beforeEach(() => {
   tmp = tempDir('bootstrap-audit-e2e-');
@@ -181,6 +182,25 @@ describe('bootstrap audit --work / --stage', () => {
     expect(result.stdout).toContain('FAIL  stage3-i686-seed.tar.xz  binary-packages: 1 binary-distribution package in var/db/pkg');
     expect(result.stdout).toContain('dev-lang/rust-bin-1.0: a -bin package (prebuilt upstream binaries)');
     expect(result.stdout).toContain('Packages in the stage (2):\n  dev-lang/rust-bin-1.0\n  sys-devel/gcc-14.2.1_p20241221');
+  });
+
+  it('verifies a provenance document on its own against the seed beside it and the lock', async () => {
+    const run = await makeSyntheticRun(tmp.path);
+    const ok = await cli(['audit', '--lock', run.lockPath, '--provenance', run.provenancePath, '--json']);
+    expect(ok.exitCode).toBe(0);
+    const checks = JSON.parse(ok.stdout).checks.filter((c: { section: string }) => c.section === 'provenance');
+    expect(checks.map((c: { check: string; status: string }) => `${c.check}:${c.status}`)).toEqual([
+      'document:pass', 'subject:pass', 'starting-point:pass', 'distfile:pass',
+    ]);
+    const bad = await cli(['audit', '--provenance', run.provenancePath, '--stage', run.lockPath], { cwd: tmp.path });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^error: --stage .*distfiles\.lock: not a tarball/);
+  });
+
+  it('refuses a negative --max-depth as bad input', async () => {
+    const result = await cli(['audit', '--max-depth', '-1', '--scan', anyDirectory()]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^error: --max-depth -1: expected a whole number/);
   });
 
   it('exits 2 when --stage is not a tarball', async () => {
