@@ -83,15 +83,6 @@ export class ByteStream {
     return this.bytesRead;
   }
 
-  /** Stops reading early; the source is told so it can release what it holds. */
-  async close(): Promise<void> {
-    this.buffered = [];
-    if (!this.ended) {
-      this.ended = true;
-      await this.source.return?.();
-    }
-  }
-
   /**
    * Everything not yet read, as an iterable for a nested reader. Abandoning the iteration
    * leaves this stream open, so the caller can still drain it.

@@ -6,8 +6,6 @@ export interface TarMember {
   /** node-tar's entry type name: `File`, `Directory`, `SymbolicLink`, `Link`, ... */
   type: string;
   size: number;
-  /** For hard and symbolic links. */
-  linkpath?: string;
   /** The member's bytes. Whatever the caller leaves unread is skipped before the next member. */
   body: ByteStream;
 }
@@ -90,7 +88,6 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
           path: entry.path,
           type: entry.type,
           size: entry.size,
-          ...(entry.linkpath ? { linkpath: entry.linkpath } : {}),
           body,
         };
         await body.drain();
