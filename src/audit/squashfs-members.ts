@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { ByteStream } from './byte-stream.js';
 import { slice, type ArchiveMember } from './members.js';
-import { toolFailure } from './tool-failure.js';
+import { MissingToolError, toolFailure } from './tool-failure.js';
 
 const DATA_MARKER = '# START OF DATA - DO NOT MODIFY';
 
@@ -28,6 +28,15 @@ function parseDefinition(line: string): { name: string; fields: string[] } {
   // Slicing (not appending character by character) keeps 100 000 names from becoming ropes.
   const raw = line.slice(0, i);
   return { name: escaped ? raw.replace(/\\(.)/gs, '$1') : raw, fields: line.slice(i + 1).split(' ') };
+}
+
+/** unsquashfs before 4.5 has no -pf and answers with its usage text: a tool problem, not a bad image. */
+function unsquashfsFailure(result: Parameters<typeof toolFailure>[2]): Error | undefined {
+  const stderr = result.stderr instanceof Uint8Array ? Buffer.from(result.stderr).toString('utf8') : '';
+  if (result.failed && stderr.startsWith('SYNTAX: unsquashfs')) {
+    return new MissingToolError('unsquashfs', 'squashfs-tools', 'is too old to stream an image (-pf needs squashfs-tools 4.5 or later)');
+  }
+  return toolFailure('unsquashfs', 'squashfs-tools', result);
 }
 
 /** Opens and closes the write end until a still-blocked reader has seen end of file. */
@@ -78,7 +87,7 @@ export async function* squashfsMembers(imagePath: string, tmpDir = tmpdir()): As
       if (chunk === null) {
         const result = await spawned;
         finished = true;
-        throw toolFailure('unsquashfs', 'squashfs-tools', result) ?? new Error('unsquashfs -pf ended before the start of the file data');
+        throw unsquashfsFailure(result) ?? new Error('unsquashfs -pf ended before the start of the file data');
       }
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       let newline: number;
@@ -118,7 +127,7 @@ export async function* squashfsMembers(imagePath: string, tmpDir = tmpdir()): As
     await stream.drain();
     const result = await spawned;
     finished = true;
-    const failure = toolFailure('unsquashfs', 'squashfs-tools', result);
+    const failure = unsquashfsFailure(result);
     if (failure) throw failure;
   } finally {
     if (child && !finished) {

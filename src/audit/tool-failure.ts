@@ -1,7 +1,7 @@
 /** A host tool the scan needs is not installed: the content is unscannable here, not bad. */
 export class MissingToolError extends Error {
-  constructor(readonly tool: string, debianPackage: string) {
-    super(`${tool} is not installed (Debian package ${debianPackage})`);
+  constructor(readonly tool: string, debianPackage: string, what = 'is not installed') {
+    super(`${tool} ${what} (Debian package ${debianPackage})`);
     this.name = 'MissingToolError';
   }
 }

@@ -124,6 +124,12 @@ describe('bootstrap audit --scan', () => {
     expect(without.stdout).toContain('WARN  ' + image + '  scan-coverage: not scanned: unsquashfs is not installed (Debian package squashfs-tools)');
     const strict = await cli(['audit', '--scan', image, '--strict'], { env: { PATH: bin }, cwd: tmp.path });
     expect(strict.exitCode).toBe(1);
+    // An unsquashfs older than 4.5 answers -pf with its usage text.
+    writeFileSync(join(bin, 'unsquashfs'), '#!/bin/sh\necho "SYNTAX: unsquashfs [OPTIONS] FILESYSTEM" >&2\nexit 1\n', { mode: 0o755 });
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    const old = await cli(['audit', '--scan', image], { env: { PATH: bin }, cwd: tmp.path });
+    expect(old.exitCode).toBe(0);
+    expect(old.stdout).toContain('not scanned: unsquashfs is too old to stream an image (-pf needs squashfs-tools 4.5 or later)');
   });
 });
 
