@@ -116,11 +116,12 @@ export async function auditInputs(distdir: string, entries: ReadonlyMap<string, 
       add(name, 'present', 'warn', `not in ${distdir}: neither verified nor scanned`);
       continue;
     }
-    if (entry.integrity === null) {
-      add(name, 'matches-lock', options.strict ? 'fail' : 'warn', 'unpinned: the file cannot be checked against the lock');
-    } else if (entry.size !== null && info.size !== entry.size) {
+    if (entry.size !== null && info.size !== entry.size) {
       add(name, 'matches-lock', 'fail', `size ${info.size} bytes, the lock says ${entry.size}; not scanned`);
       continue;
+    }
+    if (entry.integrity === null) {
+      add(name, 'matches-lock', options.strict ? 'fail' : 'warn', 'unpinned: the file cannot be checked against the lock');
     } else {
       const hashed = await hashFile(path, algorithmsOf(entry.integrity));
       const bad = mismatchedAlgorithms(entry.integrity, hashed.digests);
