@@ -1,7 +1,9 @@
 import kleur from 'kleur';
 import type { AuditReport, Check, CheckStatus, Section } from './report.js';
 
-const MARK: Record<CheckStatus, string> = { pass: kleur.green('pass'), warn: kleur.yellow('WARN'), fail: kleur.red('FAIL') };
+function mark(status: CheckStatus): string {
+  return status === 'pass' ? kleur.green('pass') : status === 'warn' ? kleur.yellow('WARN') : kleur.red('FAIL');
+}
 const SECTIONS: Array<[Section, string]> = [
   ['lock', 'Lock'],
   ['inputs', 'Inputs'],
@@ -11,7 +13,7 @@ const SECTIONS: Array<[Section, string]> = [
 ];
 
 function line(check: Check): string[] {
-  const out = [`  ${MARK[check.status]}  ${check.subject}  ${kleur.dim(check.check)}: ${check.reason}`];
+  const out = [`  ${mark(check.status)}  ${check.subject}  ${kleur.dim(check.check)}: ${check.reason}`];
   for (const detail of check.details ?? []) out.push(`          ${detail}`);
   return out;
 }
@@ -34,7 +36,7 @@ export function renderAuditText(report: AuditReport, options: { verbose: boolean
     out.push('', kleur.bold(title));
     const passes = checks.filter((c) => c.status === 'pass');
     for (const check of checks) if (options.verbose || check.status !== 'pass') out.push(...line(check));
-    if (!options.verbose && passes.length > 0) out.push(`  ${MARK.pass}  ${passes.length} check${passes.length === 1 ? '' : 's'} passed${passes.length === checks.length ? '' : ' (--verbose lists them)'}`);
+    if (!options.verbose && passes.length > 0) out.push(`  ${mark('pass')}  ${passes.length} check${passes.length === 1 ? '' : 's'} passed${passes.length === checks.length ? '' : ' (--verbose lists them)'}`);
   }
   if (report.packages) {
     out.push('', kleur.bold(`Packages in the stage (${report.packages.length}):`));
