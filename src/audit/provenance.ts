@@ -325,6 +325,17 @@ async function verifyAgainstWork(workDir: string, predicate: SlsaProvenance, add
         `provenance ${recipe.digest?.sha256}`, `journal    ${state.started.recipe.digest}`,
       ]);
     } else add('recipe', 'recipe-digest', 'pass', `${state.started.recipe.name} ${state.started.recipe.version}, sha256 ${state.started.recipe.digest.slice(0, 16)}…`);
+    const given: Record<string, string> = { ...state.started.given };
+    for (const event of journal.events) if (event.type === 'run-resumed') Object.assign(given, event.given);
+    const documented = (predicate.buildDefinition.externalParameters.parameters ?? {}) as Record<string, string>;
+    const differing = [...new Set([...Object.keys(given), ...Object.keys(documented)])]
+      .filter((key) => given[key] !== documented[key])
+      .map((key) => `${key}: provenance ${JSON.stringify(documented[key])}, journal ${JSON.stringify(given[key])}`);
+    if (predicate.runDetails.metadata.invocationId !== undefined && predicate.runDetails.metadata.invocationId !== state.started.runId) {
+      differing.push(`invocationId: provenance ${predicate.runDetails.metadata.invocationId}, journal runId ${state.started.runId}`);
+    }
+    if (differing.length > 0) add('parameters', 'parameters', 'fail', 'the provenance describes another invocation than the journal', differing);
+    else add('parameters', 'parameters', 'pass', `${Object.keys(given).length} given parameter${Object.keys(given).length === 1 ? '' : 's'} and the run id match the journal`);
     const recipeFile = state.started.recipe.path;
     const onDisk = await sha(recipeFile, 'sha256').catch(() => undefined);
     if (onDisk !== undefined && onDisk !== state.started.recipe.digest) {

@@ -40,7 +40,7 @@ describe('provenance', () => {
   it('verifies against the seed, the work directory and the lock', async () => {
     const checks = await verifyProvenance({ provenancePath: run.provenancePath, workDir: run.workDir, lock: await lockEntries() });
     expect(failures(checks)).toEqual([]);
-    expect(checks.map((c) => c.check)).toEqual(expect.arrayContaining(['document', 'subject', 'journal-digest', 'recipe-digest', 'step', 'distfile', 'starting-point']));
+    expect(checks.map((c) => c.check)).toEqual(expect.arrayContaining(['document', 'subject', 'journal-digest', 'recipe-digest', 'parameters', 'step', 'distfile', 'starting-point']));
   });
 
   it('fails when one byte of the seed changes, saying the sha512 differs', async () => {
@@ -89,6 +89,14 @@ describe('provenance', () => {
     const other = await makeSyntheticRun(`${tmp.path}/other`, { startingPointEntry: 'live-bootstrap-1.0.tar.gz' });
     const bad = failures(await verifyProvenance({ provenancePath: other.provenancePath, lock: await lockEntries() })).filter((c) => c.check === 'starting-point');
     expect(bad).toMatchObject([{ check: 'starting-point', reason: 'names lock entry live-bootstrap-1.0.tar.gz, which the lock does not have' }]);
+  });
+
+  it('fails a document whose parameters were edited after the run', async () => {
+    const doc = JSON.parse(readFileSync(run.provenancePath, 'utf8'));
+    doc.predicate.buildDefinition.externalParameters.parameters.jobs = '64';
+    writeFileSync(run.provenancePath, JSON.stringify(doc));
+    const bad = failures(await verifyProvenance({ provenancePath: run.provenancePath, workDir: run.workDir }));
+    expect(bad).toMatchObject([{ check: 'parameters', details: ['jobs: provenance "64", journal "2"'] }]);
   });
 
   it('fails a document that is not a provenance statement', async () => {
