@@ -5,6 +5,7 @@ import type { StepKind } from '../engine/step-kind.js';
 import { runSandboxed } from '../host/sandbox.js';
 import { createDistfilesKind } from '../steps/distfiles.js';
 import { createHandoffKind } from '../steps/handoff.js';
+import { createPackKind } from '../steps/pack.js';
 import { createRunKind } from '../steps/run.js';
 import { createWriteKind } from '../steps/write.js';
 import { createPackagesBuildKind } from '../steps/packages-build.js';
@@ -46,6 +47,7 @@ export function engineDeps(options: KindOptions): EngineDeps {
     createRunKind(),
     createWriteKind(),
     createDistfilesKind({ lockPath: options.lock, storeDir: options.distdir, record: options.record, pin: options.pin, mirrors: options.mirrors }),
+    createPackKind(),
     createHandoffKind(),
     createPackagesBuildKind(),
   ];

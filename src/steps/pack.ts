@@ -1,4 +1,5 @@
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { StepFailure, type StepKind } from '../engine/step-kind.js';
 import { DEFAULT_SEED_EXCLUDES, normalizeExcludes } from '../stage/exclude.js';
@@ -75,6 +76,8 @@ export function createPackKind(): StepKind<Spec> {
     },
     async run(spec, _plan, ctx) {
       const s = settings(spec, ctx.stepId, ctx.root.path);
+      // A run may create its own output folders, but only inside its work directory.
+      if (!relative(ctx.workDir, dirname(s.out)).startsWith('..')) await mkdir(dirname(s.out), { recursive: true });
       let nextNote = 0;
       try {
         const result = await packStage({

@@ -47,6 +47,39 @@ describe('the demo recipe, end to end through the CLI', () => {
     expect(mountsUnder(root)).toEqual([]);
   });
 
+  it('writes provenance that audit verifies; one changed byte of the seed or the journal fails it; the seed is reproducible', async () => {
+    expect((await cli(['run', '--recipe', 'demo', '--work', work, '--plain'])).exitCode).toBe(0);
+    const seed = join(work, 'stage/demo-stage.tar.xz');
+    const provenance = JSON.parse(readFileSync(join(work, 'stage/provenance.json'), 'utf8'));
+    expect(provenance.subject[0].name).toBe('demo-stage.tar.xz');
+    const audit = await cli(['audit', '--work', work, '--stage', seed]);
+    expect(audit.stdout).toContain('audit passed');
+    expect(audit.exitCode).toBe(0);
+
+    // A second run elsewhere packs the same bytes.
+    const other = join(dir.path, 'other');
+    expect((await cli(['run', '--recipe', 'demo', '--work', other, '--plain'])).exitCode).toBe(0);
+    expect(readFileSync(join(other, 'stage/demo-stage.tar.xz')).equals(readFileSync(seed))).toBe(true);
+
+    const original = readFileSync(seed);
+    const flipped = Buffer.from(original);
+    flipped[flipped.length - 100] ^= 0xff;
+    writeFileSync(seed, flipped);
+    const badSeed = await cli(['audit', '--work', work]);
+    expect(badSeed.exitCode).toBe(1);
+    expect(badSeed.stdout).toMatch(/sha512 of .*demo-stage\.tar\.xz differs/);
+    writeFileSync(seed, original);
+
+    const journal = join(work, 'journal.jsonl');
+    const text = readFileSync(journal, 'utf8');
+    writeFileSync(journal, text.replace('"durationMs":', '"durationMs": '));
+    const badJournal = await cli(['audit', '--work', work]);
+    expect(badJournal.exitCode).toBe(1);
+    expect(badJournal.stdout).toMatch(/journal/i);
+    writeFileSync(journal, text);
+    expect((await cli(['audit', '--work', work])).exitCode).toBe(0);
+  });
+
   it('reports progress as JSON lines with --json', async () => {
     const result = await cli(['run', '--recipe', 'demo', '--work', work, '--json']);
     expect(result.exitCode).toBe(0);
