@@ -1,13 +1,13 @@
 /**
- * Carries a response body from undici's callbacks to the disk writer. undici 7 crashes the
- * process (an AssertionError thrown from a socket 'end' handler, undici issue 5360) when a
- * connection closes while its HTTP parser is paused for backpressure; the fetcher therefore
- * never pauses undici. Bodies land here instead, and the writer takes them in 1 MiB pieces.
- * The queue is bounded by its owner: past `limit` bytes, `push` returns false and the owner
- * aborts the request and resumes it later with a Range request, rather than pausing.
+ * Carries a response body from undici's callbacks to the disk writer, which takes it in 1 MiB
+ * pieces. How the queue is kept bounded is the caller's business (see http-download.ts): undici
+ * 7 can crash the process when its parser is paused at the wrong moment, so pausing is not
+ * always allowed. `push` returns false once more than `limit` bytes wait.
  */
 export class ByteQueue {
   private chunks: Buffer[] = [];
+  /** Index of the first chunk not handed out yet; the array is compacted now and then. */
+  private head = 0;
   private queued = 0;
   private ended = false;
   private failure: Error | undefined;
@@ -39,7 +39,7 @@ export class ByteQueue {
   }
 
   /**
-   * Up to `max` bytes as one buffer, waiting until `max` bytes are there or the body ended or
+   * Up to `max` bytes as one new buffer, waiting until `max` bytes are there or the body ended or
    * failed; null at the end of the body.
    */
   async take(max: number): Promise<Buffer | null> {
@@ -52,21 +52,27 @@ export class ByteQueue {
     }
     const parts: Buffer[] = [];
     let size = 0;
-    while (size < max && this.chunks.length > 0) {
-      const head = this.chunks[0]!;
+    while (size < max && this.head < this.chunks.length) {
+      const first = this.chunks[this.head]!;
       const room = max - size;
-      if (head.length <= room) {
-        parts.push(head);
-        size += head.length;
-        this.chunks.shift();
+      if (first.length <= room) {
+        parts.push(first);
+        size += first.length;
+        this.head += 1;
       } else {
-        parts.push(head.subarray(0, room));
-        this.chunks[0] = head.subarray(room);
+        parts.push(first.subarray(0, room));
+        this.chunks[this.head] = first.subarray(room);
         size += room;
       }
     }
+    if (this.head > 1024 || this.head === this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
     this.queued -= size;
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    // Always a fresh buffer: the writer hands it over to the hashing worker, and undici's own
+    // buffers must never be moved from under it.
+    return Buffer.concat(parts, size);
   }
 
   private notify(): void {

@@ -5,7 +5,7 @@ import { BootstrapError, errnoCode } from '../util/errors.js';
 import { AttemptFailure, classifyError } from './errors.js';
 import type { FetchEventHandler } from './events.js';
 import { CHUNK_BYTES } from './hash.js';
-import { downloadHttp } from './http-download.js';
+import { type ResumeState, downloadHttp } from './http-download.js';
 import { type Digests, type HashAlgorithm, PIN_ALGORITHMS, algorithmsOf, formatIntegrity, mismatchedAlgorithms } from './integrity.js';
 import { type LockEntry, isPinned } from './lock-schema.js';
 import { PartialFile } from './partial-file.js';
@@ -47,7 +47,7 @@ export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneCont
       // Bytes not fetched from this source in this run: if the digests fail, they may be the
       // culprit, so the source gets one more try from the first byte before being blamed.
       let inherited = file.size > 0;
-      const resumeState: { validator?: string } = {};
+      const resumeState: ResumeState = {};
       let attempt = 0;
       let sizeAtAttempt = file.size;
       for (;;) {
@@ -123,7 +123,7 @@ async function transfer(
   source: Source,
   file: PartialFile,
   entry: LockEntry,
-  resumeState: { validator?: string },
+  resumeState: ResumeState,
   pinned: boolean,
   ctx: FetchOneContext,
   name: string,

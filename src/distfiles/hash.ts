@@ -30,7 +30,7 @@ export class MultiHash {
  * Feeds the first `limit` bytes of a file (all of it without a limit) into `hash`, in 1 MiB
  * reads; used to verify files already on disk and to pick up a partial download where it was.
  */
-export async function hashFileInto(path: string, hash: MultiHash, limit = Infinity): Promise<void> {
+export async function hashFileInto(path: string, hash: { update(chunk: Uint8Array): void | Promise<void> }, limit = Infinity): Promise<void> {
   const handle = await open(path, 'r');
   try {
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -39,7 +39,7 @@ export async function hashFileInto(path: string, hash: MultiHash, limit = Infini
       const want = Math.min(CHUNK_BYTES, limit - position);
       const { bytesRead } = await handle.read(buffer, 0, want, position);
       if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
+      await hash.update(buffer.subarray(0, bytesRead));
       position += bytesRead;
     }
   } finally {

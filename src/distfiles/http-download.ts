@@ -13,9 +13,10 @@ export interface HttpDownload {
   expectedSize: number | null;
   /**
    * ETag or Last-Modified of the response the partial bytes came from, for If-Range; updated
-   * as soon as a response arrives, so a failed attempt still leaves it for the next one.
+   * as soon as a response arrives, so a failed attempt still leaves it for the next one;
+   * `rangeIgnored` once the server answered a Range request with the whole file.
    */
-  resumeState: { validator?: string };
+  resumeState: ResumeState;
   /** Whether partial bytes may be resumed without a validator (true when a hash will check them). */
   resumeBlind: boolean;
   /** Past this many bytes waiting for the disk, the request is dropped and resumed later. */
@@ -24,10 +25,28 @@ export interface HttpDownload {
   onBytes(size: number): void;
 }
 
+export interface ResumeState {
+  validator?: string;
+  rangeIgnored?: boolean;
+}
+
+/** Bytes waiting for the disk at which a pausable response is paused, and resumed again. */
+const PAUSE_AT = 16 << 20;
+const RESUME_AT = 4 << 20;
+
 /**
- * One GET of `url` into the partial file, resuming from its current size with Range. The
- * response body is taken by a handler that never pauses undici (see ByteQueue) and written in
- * 1 MiB pieces. Rejects with an AttemptFailure saying what to do next.
+ * One GET of `url` into the partial file, resuming from its current size with Range, written
+ * in 1 MiB pieces while hashed. Rejects with an AttemptFailure saying what to do next.
+ *
+ * Backpressure and undici issue 5360: undici 7 throws an AssertionError that nothing can catch
+ * (from a socket 'end' or 'close' handler) when the server closes the connection while the
+ * HTTP parser is paused, but only on that path's `!parser.shouldKeepAlive` branch: a response
+ * that ends with the connection. On a keep-alive response the same close is an ordinary
+ * SocketError, which fails the attempt and is resumed. So a response is paused for a slow
+ * disk only when it declares `Connection: keep-alive` and a framed body (Content-Length or
+ * chunked), which is when llhttp keeps the connection alive, HTTP/1.0 included. Any other
+ * response is never paused: its body waits in memory, and past `maxQueuedBytes` the request is
+ * dropped and resumed with Range, or, from a server that cannot resume, simply kept in memory.
  */
 export async function downloadHttp(job: HttpDownload): Promise<void> {
   const queue = new ByteQueue(job.maxQueuedBytes);
@@ -50,6 +69,9 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
 
   let restartFromZero = false;
   let dropPartial = false;
+  let resumable = false;
+  let pausable = false;
+  let paused = false;
   const response = new Promise<void>((resolve, reject) => {
     const fail = (error: Error): void => {
       queue.fail(error);
@@ -61,9 +83,13 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
         if (job.signal?.aborted) c.abort(new AttemptFailure('local', 'interrupted'));
       },
       onResponseStart(c, statusCode, responseHeaders) {
+        controller = c;
         try {
           restartFromZero = checkResponse(statusCode, responseHeaders, resuming ? offset : 0, job.expectedSize, job.url);
           job.resumeState.validator = validatorOf(responseHeaders);
+          if (restartFromZero) job.resumeState.rangeIgnored = true;
+          resumable = statusCode === 206 || (/\bbytes\b/.test(header(responseHeaders, 'accept-ranges') ?? '') && !job.resumeState.rangeIgnored);
+          pausable = keepsConnection(responseHeaders);
           resolve();
         } catch (error) {
           dropPartial = statusCode === 416;
@@ -71,8 +97,13 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
         }
       },
       onResponseData(c, chunk) {
-        // Never c.pause(): see ByteQueue. Overflow means the disk is slower than the network.
-        if (!queue.push(chunk)) {
+        const withinLimit = queue.push(chunk);
+        if (pausable) {
+          if (queue.bytes >= PAUSE_AT && !paused) {
+            paused = true;
+            c.pause();
+          }
+        } else if (!withinLimit && resumable) {
           c.abort(new AttemptFailure('resume', `more than ${job.maxQueuedBytes} bytes waiting for the disk; resuming after it catches up`));
         }
       },
@@ -103,6 +134,10 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
         throw classifyError(error);
       }
       if (chunk === null) break;
+      if (paused && queue.bytes <= RESUME_AT) {
+        paused = false;
+        controller?.resume();
+      }
       if (job.expectedSize !== null && job.file.size + chunk.length > job.expectedSize) {
         const failure = new AttemptFailure('next', `sent more than the ${job.expectedSize} bytes the lock records`);
         abort(failure);
@@ -120,6 +155,13 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
   } finally {
     job.signal?.removeEventListener('abort', onAbortSignal);
   }
+}
+
+/** Whether llhttp will keep the connection after this response (see downloadHttp). */
+function keepsConnection(headers: IncomingHttpHeaders): boolean {
+  const connection = (header(headers, 'connection') ?? '').toLowerCase();
+  const framed = header(headers, 'content-length') !== undefined || /\bchunked\b/i.test(header(headers, 'transfer-encoding') ?? '');
+  return /(^|,)\s*keep-alive\s*(,|$)/.test(connection) && framed;
 }
 
 function pathOf(url: string): string {

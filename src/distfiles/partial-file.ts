@@ -1,8 +1,9 @@
 import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errnoCode } from '../util/errors.js';
-import { MultiHash, hashFileInto } from './hash.js';
-import type { HashAlgorithm } from './integrity.js';
+import { BackgroundHash } from './background-hash.js';
+import { hashFileInto } from './hash.js';
+import type { Digests, HashAlgorithm } from './integrity.js';
 
 /** How bytes reach the disk; tests put a deliberately slow writer here. */
 export type ChunkWriter = (handle: FileHandle, data: Buffer, position: number) => Promise<void>;
@@ -22,21 +23,24 @@ export const writeFully: ChunkWriter = async (handle, data, position) => {
 export class PartialFile {
   private constructor(
     readonly path: string,
-    private handle: FileHandle,
-    private hash: MultiHash,
-    private readonly algorithms: readonly HashAlgorithm[],
+    private readonly handle: FileHandle,
+    private readonly hash: BackgroundHash,
     private readonly writer: ChunkWriter,
   ) {}
 
   /** With `resume`, bytes left by an earlier run are kept (and hashed); otherwise they are dropped. */
   static async open(path: string, algorithms: readonly HashAlgorithm[], options: { resume: boolean; writer: ChunkWriter }): Promise<PartialFile> {
     await mkdir(dirname(path), { recursive: true });
-    const hash = new MultiHash(algorithms);
     const existing = options.resume ? await stat(path).catch((e: unknown) => (errnoCode(e) === 'ENOENT' ? undefined : Promise.reject(e))) : undefined;
-    if (existing?.isFile() && existing.size > 0) await hashFileInto(path, hash, existing.size);
     const handle = await open(path, existing?.isFile() ? 'r+' : 'w', 0o644);
-    const file = new PartialFile(path, handle, hash, algorithms, options.writer);
-    if (!existing?.isFile() || existing.size !== hash.size) await file.restart();
+    const file = new PartialFile(path, handle, new BackgroundHash(algorithms), options.writer);
+    try {
+      if (existing?.isFile() && existing.size > 0) await hashFileInto(path, file.hash, existing.size);
+      if (!existing?.isFile() || existing.size !== file.hash.size) await file.restart();
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
     return file;
   }
 
@@ -45,28 +49,30 @@ export class PartialFile {
   }
 
   /**
-   * Hashing runs while the write is in the thread pool. A failed write leaves the digests ahead
-   * of the disk, so the caller must give up on this file (local write errors are never retried).
+   * Writes a chunk, then hands it to the hashing worker (moved, not copied) and returns while
+   * the worker hashes: the next chunk is written meanwhile. `data` belongs to this file after
+   * the call.
    */
   async append(data: Buffer): Promise<void> {
-    const written = this.writer(this.handle, data, this.hash.size);
-    this.hash.update(data);
-    await written;
+    await this.writer(this.handle, data, this.hash.size);
+    await this.hash.update(data, true);
   }
 
   /** Drops every byte: the server ignored Range, or the bytes were found wrong. */
   async restart(): Promise<void> {
     await this.handle.truncate(0);
-    this.hash = new MultiHash(this.algorithms);
+    await this.hash.reset();
   }
 
-  /** Digests of the bytes written; the file is flushed to disk before they are trusted. */
-  async finish(): Promise<ReturnType<MultiHash['digests']>> {
-    await this.handle.sync();
+  /**
+   * Digests of the bytes written. No fsync: what would make a file lost in a power cut look
+   * verified is the store's record, and that record is only believed within the same boot.
+   */
+  async finish(): Promise<Digests> {
     return this.hash.digests();
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await Promise.all([this.handle.close(), this.hash.close()]);
   }
 }

@@ -14,8 +14,14 @@ export interface StoredFile {
   integrity: string;
 }
 
-/** What `.verified/<name>.json` says: this inode, at this size and mtime, had these digests. */
+/**
+ * What `.verified/<name>.json` says: this inode, at this size and mtime, had these digests,
+ * as seen during this boot. Files are renamed into place without fsync (it would double the
+ * time of a large download); after a crash of the machine the boot id differs and every file
+ * is hashed again, so bytes lost with the page cache are found and fetched again.
+ */
 interface VerifiedRecord {
+  bootId: string;
   size: number;
   mtimeNs: string;
   ino: string;
@@ -61,7 +67,7 @@ export class DistfileStore {
     if (!info?.isFile()) return undefined;
     const expected = isPinned(entry) ? entry.integrity : undefined;
     const record = await this.readRecord(name);
-    if (record && sameFile(record, info) && (expected === undefined || covers(record.integrity, expected))) {
+    if (record && record.bootId === (await bootId()) && sameFile(record, info) && (expected === undefined || covers(record.integrity, expected))) {
       if (entry.size === null || record.size === entry.size) return { path, size: record.size, integrity: record.integrity };
     }
     const algorithms: readonly HashAlgorithm[] = expected ? algorithmsOf(expected) : PIN_ALGORITHMS;
@@ -93,13 +99,15 @@ export class DistfileStore {
     const info = await stat(path, { bigint: true });
     const integrity = formatIntegrity(digests);
     const record: VerifiedRecord = {
+      bootId: await bootId(),
       size: Number(info.size),
       mtimeNs: info.mtimeNs.toString(),
       ino: info.ino.toString(),
       dev: info.dev.toString(),
       integrity,
     };
-    await writeFileAtomic(this.recordPathOf(name), `${JSON.stringify(record)}\n`);
+    // No fsync, as for the file itself: a record that did not survive a crash is simply redone.
+    await writeFileAtomic(this.recordPathOf(name), `${JSON.stringify(record)}\n`, { fsync: false });
     return { path, size: record.size, integrity };
   }
 
@@ -113,6 +121,17 @@ export class DistfileStore {
       return undefined;
     }
   }
+}
+
+let cachedBootId: Promise<string> | undefined;
+
+/** The kernel's id of this boot; where it cannot be read, one made up per process, so records are not reused. */
+function bootId(): Promise<string> {
+  cachedBootId ??= readFile('/proc/sys/kernel/random/boot_id', 'utf8').then(
+    (text) => text.trim(),
+    () => `unknown-${process.pid}-${Date.now()}`,
+  );
+  return cachedBootId;
 }
 
 function sameFile(record: VerifiedRecord, info: BigIntStats): boolean {

@@ -63,6 +63,7 @@ export async function startTestServer(): Promise<TestServer> {
     const start = range && (req.headers['if-range'] === undefined || req.headers['if-range'] === etag) ? Number(range[1]) : 0;
     const headers: Record<string, string | number> = { etag, 'last-modified': new Date(0).toUTCString(), 'content-length': body.length - start };
     if (kind === 'close-after-body') headers.connection = 'close';
+    if (kind !== 'no-range') headers['accept-ranges'] = 'bytes';
     if (start > 0) {
       if (start >= body.length) {
         res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();

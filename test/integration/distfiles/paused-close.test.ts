@@ -80,3 +80,44 @@ describe('a server closing while the client is paused by a slow writer (undici 5
     expect(server.requests.slice(1).every((r) => /^bytes=[1-9]\d*-$/.test(r.range ?? ''))).toBe(true);
   });
 });
+
+describe('a keep-alive response paused for a slow disk', () => {
+  it('turns a connection closed during the pause into a resumed download', async () => {
+    const big = randomBytes(40 << 20);
+    server.route('/keepalive.tar', big, ['drop:30000000', 'ok']);
+    const lockPath = join(dir.path, 'distfiles.lock');
+    await writeTestLock(lockPath, { 'keepalive.tar': pinnedEntry(big, [`${server.url}/keepalive.tar`]) });
+    const steady: ChunkWriter = async (handle, data, position) => {
+      await sleep(30);
+      await writeFully(handle, data, position);
+    };
+    const result = await ensureDistfiles({ lockPath, storeDir: join(dir.path, 'store'), names: [], tuning: { writer: steady, backoffMs: 10 } });
+    expect(readFileSync(result['keepalive.tar']!.path).equals(big)).toBe(true);
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests[1]!.range).toMatch(/^bytes=[1-9]\d*-$/);
+  });
+});
+
+describe('a disk slower than a server without Range support', () => {
+  it('keeps the body in memory rather than starting over forever', async () => {
+    const server = await startTestServer();
+    const dir = tempDir('distfiles-norange-');
+    try {
+      const data = randomBytes(256 << 10);
+      server.route('/plain.tar', data, ['no-range']);
+      const lockPath = join(dir.path, 'distfiles.lock');
+      await writeTestLock(lockPath, { 'plain.tar': pinnedEntry(data, [`${server.url}/plain.tar`]) });
+      const result = await ensureDistfiles({
+        lockPath,
+        storeDir: join(dir.path, 'store'),
+        names: [],
+        tuning: { writer: slowWriter, maxQueuedBytes: 16 << 10 },
+      });
+      expect(readFileSync(result['plain.tar']!.path).equals(data)).toBe(true);
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      await server.close();
+      dir.remove();
+    }
+  });
+});
