@@ -198,4 +198,17 @@ describe('gentoo-2025 rehearsal (recording stand-ins for Portage)', () => {
     expect(existsSync(join(gentoo, 'var/tmp/catalyst/builds/default/stage3-bootstrap.tar.xz'))).toBe(true);
     expect(mountsUnder(target)).toEqual([leftover]); // the steps' own mounts are gone
   });
+
+  it('refuses a target that is not live-bootstrap output before touching it', async () => {
+    dir = tempDir('bootstrap-rehearsal-');
+    const target = join(dir.path, 'not-lb');
+    mkdirSync(join(target, `usr/libexec/gcc/${TRIPLET}`), { recursive: true });
+    const work = join(dir.path, 'work');
+    const result = await cli(['run', '--recipe', RECIPE, '--target', target, '--work', work, '--plain', '--record']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('step check-target failed');
+    expect(result.stderr).toContain(`${target}/steps/env is missing`);
+    expect(result.stderr).toContain('does not look like a finished live-bootstrap target');
+    expect(journalEvents(work).filter((e) => e.type === 'step-started').map((e) => e.step)).toEqual(['check-target']);
+  });
 });
