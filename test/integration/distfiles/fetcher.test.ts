@@ -201,6 +201,18 @@ describe('fetcher store, mirrors, pinning and parallelism', () => {
     expect(events.find((e) => e.type === 'done')).toMatchObject({ source: join(mirrorDir, 'm.tar') });
   });
 
+  it('passes over an unreachable mirror to the next source, saying why', async () => {
+    const body = randomBytes(20_000);
+    server.route('/origin/o.tar', body);
+    await writeTestLock(lockPath, { 'o.tar': pinnedEntry(body, [`${server.url}/origin/o.tar`]) });
+    const closed = await startTestServer();
+    const deadMirror = closed.url;
+    await closed.close();
+    const result = await fetchAll(['o.tar'], { mirrors: [deadMirror] });
+    expect(readFileSync(result['o.tar']!.path).equals(body)).toBe(true);
+    expect(events.find((e) => e.type === 'next-source')).toMatchObject({ source: `${deadMirror}/o.tar`, reason: 'unreachable (ECONNREFUSED)' });
+  });
+
   it('refuses a mirror directory that does not exist', async () => {
     await serveOne('q.tar', 10, ['ok']);
     await expect(fetchAll(['q.tar'], { mirrors: [join(dir.path, 'nowhere')] })).rejects.toMatchObject({ code: 'EMIRROR' });
