@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { execa, type ResultPromise } from 'execa';
 import { findTool } from '../host/tools.js';
-import { BootstrapError } from '../util/errors.js';
+import { BootstrapError, errnoCode } from '../util/errors.js';
 import { digestsText } from './catalyst-files.js';
 import { checkPackPaths } from './check-paths.js';
 import { DEFAULT_SEED_EXCLUDES, normalizeExcludes } from './exclude.js';
@@ -80,17 +80,17 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
   const digestsPath = `${out}.DIGESTS`;
   const temps = { tarball: tempName(out), contents: tempName(contentsPath), digests: tempName(digestsPath) };
   try {
-    const tarball = await writeArchive({
+    const { tarball, contents } = await writeArchive({
       tar: tools.tar,
       args: createArgs,
       root,
       compressor: tools.compressor && compressorPath ? { path: compressorPath, args: tools.compressor.args } : undefined,
       temp: temps.tarball,
+      contentsTemp: temps.contents,
       estimatedTotal,
       onProgress: options.onProgress,
       signal: options.signal,
     });
-    const contents = await writeContents(tools.tar, tools.compressor?.tarFlag, temps.tarball, temps.contents, options.signal);
     const digestsBody = digestsText([
       { name: basename(out), digests: tarball },
       { name: basename(contentsPath), digests: contents.digests },
@@ -153,13 +153,20 @@ interface ArchiveJob {
   root: string;
   compressor?: { path: string; args: string[] };
   temp: string;
+  contentsTemp: string;
   estimatedTotal: number;
   onProgress?: (event: PackProgress) => void;
   signal?: AbortSignal;
 }
 
-/** tar → (byte count) → compressor → (hashes) → temporary file, fsync'd. */
-async function writeArchive(job: ArchiveJob): Promise<Digests> {
+/**
+ * tar → (byte count) → compressor → (hashes) → temporary file, and the same uncompressed
+ * stream, at the same time, into `tar --xattrs -tv` for the CONTENTS: that listing is what
+ * Catalyst's `tar --xattrs -tvf` of the finished tarball prints (it reads the same bytes), without
+ * decompressing the tarball again afterwards. The listing is gzipped without a name or time in
+ * the header (like `gzip -n`), so the same tarball gives the same CONTENTS.gz; times print in UTC.
+ */
+async function writeArchive(job: ArchiveJob): Promise<{ tarball: Digests; contents: { entries: number; digests: Digests } }> {
   const stop = new AbortController();
   const onAbort = () => stop.abort(job.signal?.reason);
   job.signal?.addEventListener('abort', onAbort, { once: true });
@@ -172,14 +179,34 @@ async function writeArchive(job: ArchiveJob): Promise<Digests> {
     lastReport = bytesRead;
     job.onProgress?.({ bytesRead, estimatedTotal: Math.max(job.estimatedTotal, bytesRead) });
   });
+  let entries = 0;
+  const lines = new Tap((chunk) => {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) entries += 1;
+  });
   const hasher = new HashingCounter();
+  const contentsHasher = new HashingCounter();
   const file = await openTemp(job.temp, 4 << 20);
+  const contentsFile = await openTemp(job.contentsTemp, 1 << 20);
+
   const tar = execa(job.tar, [...job.args, '--file=-', '.'], { ...common, cwd: job.root, stdin: 'ignore' });
+  const list = execa(job.tar, ['--xattrs', '-tv', '--file=-'], { ...common, stdin: 'pipe' });
   const comp = job.compressor ? execa(job.compressor.path, job.compressor.args, { ...common, stdin: 'pipe' }) : undefined;
-  const processes: Array<[string, ResultPromise]> = [['tar', tar], ...(comp ? [[basename(job.compressor!.path), comp] as [string, ResultPromise]] : [])];
-  const streams = comp
-    ? [pipeline(tar.stdout, counter, comp.stdin), pipeline(comp.stdout, hasher, file)]
-    : [pipeline(tar.stdout, counter, hasher, file)];
+  const processes: Array<[string, ResultPromise]> = [['tar', tar], ['tar (listing)', list]];
+  if (comp) processes.push([basename(job.compressor!.path), comp]);
+  // pipe() to a second destination: the counter waits for whichever reader is slower. tar -t
+  // exits once it has read the end-of-archive blocks, which can be before this side sees its
+  // stdin finish; whether the listing is whole is then up to its exit status.
+  const listed = new Promise<void>((resolve, reject) => {
+    list.stdin.on('error', (error) => (errnoCode(error) === 'EPIPE' ? resolve() : reject(error)));
+    list.stdin.on('close', resolve);
+    counter.pipe(list.stdin);
+  });
+  const streams = [
+    comp ? pipeline(tar.stdout, counter, comp.stdin) : pipeline(tar.stdout, counter, hasher, file),
+    ...(comp ? [pipeline(comp.stdout, hasher, file)] : []),
+    listed,
+    pipeline(list.stdout, lines, createGzip({ level: 9 }), contentsHasher, contentsFile),
+  ];
   const all = [...processes.map(([, p]) => p), ...streams];
   try {
     await Promise.all(all);
@@ -191,8 +218,8 @@ async function writeArchive(job: ArchiveJob): Promise<Digests> {
     for (const [index, [name]] of processes.entries()) {
       const outcome = settled[index]!;
       if (outcome.status === 'rejected' && !(outcome.reason as { isCanceled?: boolean }).isCanceled) {
-        const failure = outcome.reason as { exitCode?: number; signal?: string; stderr?: string; shortMessage?: string };
-        throw toolFailure(name, job.root, failure.exitCode, failure.stderr ?? failure.shortMessage ?? '');
+        const failure = outcome.reason as { exitCode?: number; stderr?: string; shortMessage?: string };
+        throw toolFailure(name, job.root, failure.exitCode, failure.stderr || failure.shortMessage || '');
       }
     }
     const streamFailure = settled.slice(processes.length).find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
@@ -201,36 +228,7 @@ async function writeArchive(job: ArchiveJob): Promise<Digests> {
     job.signal?.removeEventListener('abort', onAbort);
   }
   job.onProgress?.({ bytesRead, estimatedTotal: Math.max(job.estimatedTotal, bytesRead) });
-  return hasher.digests();
-}
-
-/**
- * `tar --xattrs -tvf` of the tarball, as Catalyst writes it, gzipped without a name or time in
- * the header (like `gzip -n`) so the same tarball gives the same CONTENTS.gz. Times print in UTC.
- */
-async function writeContents(tar: string, tarFlag: string | undefined, tarball: string, temp: string, signal?: AbortSignal) {
-  let entries = 0;
-  const lines = new Tap((chunk) => {
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) entries += 1;
-  });
-  const hasher = new HashingCounter();
-  const file = await openTemp(temp, 1 << 20);
-  const list = execa(tar, ['--xattrs', '-tv', ...(tarFlag ? [tarFlag] : []), '--file', tarball], {
-    env: toolEnv(),
-    extendEnv: false,
-    stdin: 'ignore',
-    buffer: { stdout: false },
-    ...(signal ? { cancelSignal: signal } : {}),
-  });
-  const written = pipeline(list.stdout, lines, createGzip({ level: 9 }), hasher, file);
-  const settled = await Promise.allSettled([list, written]);
-  signal?.throwIfAborted();
-  if (settled[0].status === 'rejected') {
-    const failure = settled[0].reason as { exitCode?: number; stderr?: string };
-    throw toolFailure('tar (listing)', tarball, failure.exitCode, failure.stderr ?? '');
-  }
-  if (settled[1].status === 'rejected') throw settled[1].reason;
-  return { entries, digests: hasher.digests() };
+  return { tarball: hasher.digests(), contents: { entries, digests: contentsHasher.digests() } };
 }
 
 /**

@@ -84,8 +84,6 @@ export function tarCreateArgs(options: { excludes: readonly string[]; epoch?: nu
 export interface Compressor {
   tool: 'xz' | 'zstd';
   args: string[];
-  /** tar's flag for reading such an archive back. */
-  tarFlag: string;
 }
 
 /**
@@ -100,9 +98,9 @@ export function compressor(compression: Compression): Compressor | undefined {
   const threads = Math.min(16, Math.max(2, availableParallelism()));
   switch (compression) {
     case 'xz':
-      return { tool: 'xz', args: ['-6', `--threads=${threads}`, '--block-size=24MiB', '--no-adjust', '--stdout', '-'], tarFlag: '--xz' };
+      return { tool: 'xz', args: ['-6', `--threads=${threads}`, '--block-size=24MiB', '--no-adjust', '--stdout', '-'] };
     case 'zstd':
-      return { tool: 'zstd', args: ['-19', `-T${threads}`, '--no-progress', '-q', '--stdout', '-'], tarFlag: '--zstd' };
+      return { tool: 'zstd', args: ['-19', `-T${threads}`, '--no-progress', '-q', '--stdout', '-'] };
     case 'none':
       return undefined;
   }

@@ -172,7 +172,8 @@ describe('packStage', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'bootstrap-test', mountPoint]);
     try {
       writeFileSync(join(mountPoint, 'on-tmpfs'), 'must not be packed\n');
-      const result = await packStage({ root, out: join(outDir(), 'm.tar.zst'), exclude: [] });
+      // A deadline of its own, so that the finally below always runs and unmounts.
+      const result = await packStage({ root, out: join(outDir(), 'm.tar.zst'), exclude: [], signal: AbortSignal.timeout(60_000) });
       const listing = tar(['--zstd', '-tf', result.path]).split('\n');
       expect(listing).toContain('./kept');
       expect(listing).toContain('./mnt/inner/');
