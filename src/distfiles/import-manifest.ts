@@ -6,12 +6,15 @@ import { type Digests, type HashAlgorithm, formatIntegrity, hexDigestToBase64, p
 import { type DistfileKind, distfileNameProblem } from './lock-schema.js';
 import { updateLock } from './write-lock.js';
 
+/** `from` texts of entries pinned without an outside source (see docs/lock-format.md). */
+const TRUSTED_ON_FIRST_USE = /^(pinned on first use|recorded during|fetched from)/;
+
 /** Manifest hash names and the SRI algorithm each becomes. */
 const MANIFEST_HASHES: Record<string, HashAlgorithm> = { SHA512: 'sha512', BLAKE2B: 'blake2b512', SHA256: 'sha256' };
 
 export interface ImportOutcome {
   name: string;
-  status: 'pinned' | 'added' | 'matches' | 'skipped';
+  status: 'pinned' | 'added' | 'matches' | 'confirmed' | 'skipped';
   detail?: string;
 }
 
@@ -27,7 +30,8 @@ export interface ImportOptions {
 
 /**
  * Applies a Manifest's DIST lines to the lock: unpinned entries get the Manifest's size and
- * digests, pinned ones are compared (any difference is an error, and nothing is written),
+ * digests, pinned ones are compared (any difference is an error, and nothing is written; an
+ * entry that was only trusted on first use and agrees takes the Manifest as its `from`),
  * names the lock lacks are added when a URL base is given. One atomic write at the end.
  */
 export async function importManifest(options: ImportOptions): Promise<ImportOutcome[]> {
@@ -73,6 +77,14 @@ export async function importManifest(options: ImportOptions): Promise<ImportOutc
       if (entry.size !== dist.size || differing.length > 0 || shared.length === 0) {
         const why = entry.size !== dist.size ? `size ${entry.size} in the lock, ${dist.size} in the Manifest` : shared.length === 0 ? 'no hash in common' : `${differing.join(', ')} differ`;
         conflicts.push(`${dist.name} (line ${dist.line}): ${why}`);
+        continue;
+      }
+      if (entry.from !== undefined && TRUSTED_ON_FIRST_USE.test(entry.from)) {
+        // Bytes first trusted on first use now agree with Gentoo's Manifest: record the
+        // stronger source, and any digest the Manifest adds.
+        const previous = entry.from;
+        Object.assign(entry, { integrity: formatIntegrity({ ...known, ...digests }), from });
+        outcomes.push({ name: dist.name, status: 'confirmed', detail: `${shared.join(', ')} agree; was: ${previous}` });
         continue;
       }
       outcomes.push({ name: dist.name, status: 'matches', detail: shared.join(', ') });

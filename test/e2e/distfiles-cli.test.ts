@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readLock } from '../../src/distfiles/read-lock.js';
+import { writeLock } from '../../src/distfiles/write-lock.js';
 import { cliPath, projectRoot, tempDir } from '../helpers/env.js';
 import { pinnedEntry, sriOf, writeTestLock } from '../helpers/distfiles-lock.js';
 import { type TestServer, startTestServer } from '../helpers/http-server.js';
@@ -102,6 +103,14 @@ describe('bootstrap lock', () => {
 
     const again = await cli('lock', 'import-manifest', manifest);
     expect(again.stdout).toContain('matches squashfs-tools-4.6.1.tar.gz (sha512, blake2b512)');
+
+    // An entry pinned on first use that the Manifest confirms takes the Manifest as its source.
+    const tofu = await readLock(lockPath);
+    tofu.distfiles['squashfs-tools-4.6.1.tar.gz']!.from = 'pinned on first use from https://example.org/x on 2026-01-01';
+    await writeLock(lockPath, tofu);
+    const confirmed = await cli('lock', 'import-manifest', manifest);
+    expect(confirmed.stdout).toContain('confirmed squashfs-tools-4.6.1.tar.gz (sha512, blake2b512 agree; was: pinned on first use');
+    expect((await readLock(lockPath)).distfiles['squashfs-tools-4.6.1.tar.gz']!.from).toBe('gentoo Manifest sys-fs/squashfs-tools');
 
     const before = readFileSync(lockPath, 'utf8');
     writeFileSync(manifest, SQUASHFS_MANIFEST_LINE.replace('286848', '286849'));
