@@ -77,11 +77,18 @@ export async function withFetchProgress<T>(
   if (options.quiet) return work(() => undefined);
   const progress = new FetchProgress(total);
   if (!process.stdout.isTTY) {
-    return work((event) => {
-      progress.apply(event);
-      const line = describeEvent(event);
-      if (line) process.stdout.write(`${line}\n`);
-    });
+    // A log, not a screen: a line per event worth one, and the totals every 10 seconds.
+    const timer = setInterval(() => process.stdout.write(`fetching: ${progress.summary()}\n`), 10_000);
+    timer.unref();
+    try {
+      return await work((event) => {
+        progress.apply(event);
+        const line = describeEvent(event);
+        if (line) process.stdout.write(`${line}\n`);
+      });
+    } finally {
+      clearInterval(timer);
+    }
   }
   let result: T | undefined;
   const lines: string[] = [];
