@@ -153,6 +153,26 @@ describe('fetcher against a misbehaving server', () => {
 });
 
 describe('fetcher store, mirrors, pinning and parallelism', () => {
+  it('resumes a partial download left by an earlier run', async () => {
+    const body = await serveOne('left.tar', 500_000, ['ok']);
+    mkdirSync(join(storeDir, '.partial'), { recursive: true });
+    writeFileSync(join(storeDir, '.partial', 'left.tar'), body.subarray(0, 123_456));
+    const result = await fetchAll(['left.tar']);
+    expect(readFileSync(result['left.tar']!.path).equals(body)).toBe(true);
+    expect(server.requests.map((r) => r.range)).toEqual(['bytes=123456-']);
+    expect(existsSync(join(storeDir, '.partial', 'left.tar'))).toBe(false);
+  });
+
+  it('starts over when bytes left by an earlier run turn out wrong', async () => {
+    const body = await serveOne('stale.tar', 300_000, ['ok']);
+    mkdirSync(join(storeDir, '.partial'), { recursive: true });
+    writeFileSync(join(storeDir, '.partial', 'stale.tar'), randomBytes(100_000));
+    const result = await fetchAll(['stale.tar']);
+    expect(readFileSync(result['stale.tar']!.path).equals(body)).toBe(true);
+    expect(server.requests.map((r) => r.range)).toEqual(['bytes=100000-', undefined]);
+    expect(readdirSync(join(storeDir, '.bad'))).toHaveLength(1);
+  });
+
   it('fetches many files in parallel', async () => {
     const entries: Record<string, ReturnType<typeof pinnedEntry>> = {};
     const bodies = new Map<string, Buffer>();
