@@ -10,6 +10,7 @@ export type Behaviour =
   | 'ok' // 200, or 206 for a Range request (with ETag and Last-Modified)
   | 'no-range' // always 200 with the whole body, Range ignored
   | 'close-after-body' // like ok with Connection: close; the FIN follows the body 200 ms later
+  | 'fin-after-body' // like ok (keep-alive announced), then the server closes 200 ms after the body
   | `status:${number}` // that status, empty body
   | `stall:${number}` // headers and that many body bytes, then silence until the client leaves
   | `drop:${number}` // headers and that many body bytes, then the connection is destroyed
@@ -84,6 +85,7 @@ export async function startTestServer(): Promise<TestServer> {
       setTimeout(() => res.end(), 200);
       return;
     }
+    if (kind === 'fin-after-body') res.on('finish', () => setTimeout(() => res.socket?.end(), 200));
     res.end(rest);
   }
 

@@ -40,10 +40,11 @@ afterEach(async () => {
 });
 
 describe('a server closing while the client is paused by a slow writer (undici 5360)', () => {
-  it('kills a process that reads the body through undici with backpressure', async () => {
+  /** A process that reads `path` through undici.request, not reading for a second, then slowly. */
+  function slowUndiciReader(path: string) {
     const script = `
       import { request } from ${JSON.stringify(join(projectRoot, 'node_modules/undici/index.js'))};
-      const res = await request(${JSON.stringify(`${server.url}/closing.tar`)});
+      const res = await request(${JSON.stringify(server.url)} + ${JSON.stringify(path)});
       await new Promise((r) => setTimeout(r, 1000));
       let n = 0;
       try {
@@ -51,9 +52,21 @@ describe('a server closing while the client is paused by a slow writer (undici 5
         console.log('survived', n);
       } catch (error) { console.log('caught', error.message); }
     `;
-    const child = await execa(process.execPath, ['--input-type=module', '-e', script], { reject: false, timeout: 30_000 });
+    return execa(process.execPath, ['--input-type=module', '-e', script], { reject: false, timeout: 30_000 });
+  }
+
+  it('kills a process that reads the body through undici with backpressure', async () => {
+    const child = await slowUndiciReader('/closing.tar');
     expect(child.exitCode).not.toBe(0);
     expect(child.stderr).toContain('assert(!this.paused)');
+  });
+
+  it('does not when the response keeps the connection, which is when the fetcher pauses', async () => {
+    server.route('/kept.tar', body, ['fin-after-body']);
+    const child = await slowUndiciReader('/kept.tar');
+    expect(child.stderr).not.toContain('assert(!this.paused)');
+    expect(child.exitCode).toBe(0);
+    expect(child.stdout).toMatch(/^(survived|caught)/);
   });
 
   it('survives it in the fetcher and ends with the right file', async () => {
@@ -95,6 +108,21 @@ describe('a keep-alive response paused for a slow disk', () => {
     expect(readFileSync(result['keepalive.tar']!.path).equals(big)).toBe(true);
     expect(server.requests).toHaveLength(2);
     expect(server.requests[1]!.range).toMatch(/^bytes=[1-9]\d*-$/);
+  });
+});
+
+describe('a keep-alive response whose server closes after the body, during the pause', () => {
+  it('ends with the right file', async () => {
+    const big = randomBytes(24 << 20);
+    server.route('/fin.tar', big, ['fin-after-body']);
+    const lockPath = join(dir.path, 'distfiles.lock');
+    await writeTestLock(lockPath, { 'fin.tar': pinnedEntry(big, [`${server.url}/fin.tar`]) });
+    const steady: ChunkWriter = async (handle, data, position) => {
+      await sleep(60);
+      await writeFully(handle, data, position);
+    };
+    const result = await ensureDistfiles({ lockPath, storeDir: join(dir.path, 'store'), names: [], tuning: { writer: steady, backoffMs: 10 } });
+    expect(readFileSync(result['fin.tar']!.path).equals(big)).toBe(true);
   });
 });
 
