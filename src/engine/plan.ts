@@ -31,7 +31,7 @@ export interface Plan {
 export const HOST_ROOT: Root = Object.freeze({ name: 'host', path: '/', host: true, shell: ['/bin/bash'], prelude: '', env: {} });
 
 /** Everything a run would do, rendered and fingerprinted, without doing any of it. */
-export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, registry: StepKindRegistry): Promise<Plan> {
+export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, registry: StepKindRegistry, options: { preview?: boolean } = {}): Promise<Plan> {
   const values = params.values;
   const roots = resolveRoots(recipe, values);
   const phases: Plan['phases'] = [];
@@ -64,6 +64,7 @@ export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, re
         roots,
         root,
         stepId: id,
+        preview: options.preview ?? false,
         render: (text, where) => renderTemplate(text, values, where),
       });
       const step: PlannedStep = {

@@ -26,7 +26,7 @@ export interface PlanRequest {
   recipe: string;
   work: string;
   given: Record<string, string>;
-  /** For `bootstrap plan`: parameters without a value show as `<name>` instead of failing. */
+  /** For `bootstrap plan`: a preview; parameters without a value show as `<name>` instead of failing. */
   allowMissing?: boolean;
 }
 
@@ -37,7 +37,7 @@ export async function planRecipe(request: PlanRequest, deps: EngineDeps): Promis
     given: request.given,
     allowMissing: request.allowMissing ?? false,
   });
-  return buildPlan(recipe, params, deps.registry);
+  return buildPlan(recipe, params, deps.registry, { preview: request.allowMissing ?? false });
 }
 
 export interface RunControl {

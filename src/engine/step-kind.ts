@@ -31,6 +31,11 @@ export interface PlanContext {
   /** The root this step runs in. */
   root: Root;
   stepId: string;
+  /**
+   * True for `bootstrap plan`: nothing will run, so a kind reports what a run would refuse
+   * (e.g. an unpinned distfile) in its summary instead of failing. Never part of the detail.
+   */
+  preview: boolean;
   /** Fill `{{name}}` placeholders; errors name `where` (e.g. `files/lb/etc/portage/make.conf`). */
   render(text: string, where: string): string;
 }

@@ -4,7 +4,7 @@ import type { PlanContext, Root, RunContext } from '../../src/engine/step-kind.j
 export function packContexts(rootPath: string, options: { host?: boolean; signal?: AbortSignal } = {}) {
   const root: Root = { name: options.host ? 'host' : 'gentoo', path: options.host ? '/' : rootPath, host: options.host ?? false, shell: ['/bin/sh'], prelude: '', env: {} };
   const notes: string[] = [];
-  const plan: PlanContext = { recipeDir: '/nowhere', params: {}, roots: { [root.name]: root }, root, stepId: 'pack-seed', render: (t: string) => t };
+  const plan: PlanContext = { recipeDir: '/nowhere', params: {}, roots: { [root.name]: root }, root, stepId: 'pack-seed', preview: false, render: (t: string) => t };
   const run: RunContext = {
     ...plan,
     workDir: '/nowhere',

@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 function planContext(stepId: string): PlanContext {
-  return { recipeDir: dir.path, params: {}, roots: { lb: root }, root, stepId, render: (text) => text };
+  return { recipeDir: dir.path, params: {}, roots: { lb: root }, root, stepId, preview: false, render: (text) => text };
 }
 
 function runContext(stepId: string): RunContext & { notes: string[] } {

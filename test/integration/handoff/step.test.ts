@@ -27,6 +27,7 @@ describe('handoff step kind', () => {
     roots,
     root,
     stepId: 'handoff',
+    preview: false,
     render: (text) => text,
   });
 

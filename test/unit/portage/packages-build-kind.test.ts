@@ -9,7 +9,7 @@ const stack = join(projectRoot, 'test/fixtures/profiles/stack');
 
 function contexts(rootPath: string, notes: string[]): { plan: PlanContext; run: RunContext } {
   const root: Root = { name: 'lb', path: rootPath, host: false, shell: ['/bin/sh'], prelude: '', env: {} };
-  const common = { recipeDir: '/nowhere', params: {}, roots: { lb: root }, root, stepId: 'packages-build', render: (t: string) => t };
+  const common = { recipeDir: '/nowhere', params: {}, roots: { lb: root }, root, stepId: 'packages-build', preview: false, render: (t: string) => t };
   return {
     plan: common,
     run: {
