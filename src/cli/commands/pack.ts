@@ -40,14 +40,15 @@ export const command: CommandModule<object, PackArgs> = {
       .example('sudo $0 pack --root DIR --out seed.tar.zst --epoch 1735689600 --exclude ./root/.bash_history', ''),
   handler: async (args) => {
     const { BootstrapError } = await import('../../util/errors.js');
-    const { DEFAULT_SEED_EXCLUDES } = await import('../../stage/exclude.js');
+    const { DEFAULT_SEED_EXCLUDES, normalizeExcludes } = await import('../../stage/exclude.js');
     const { packStage } = await import('../../stage/pack-stage.js');
     const { checkPackPaths } = await import('../../stage/check-paths.js');
     const { compressionFor } = await import('../../stage/tar-command.js');
     const { mib, withPackProgress } = await import('../../stage/progress.js');
     const kleur = (await import('kleur')).default;
 
-    const epochText = args.epoch ?? process.env.SOURCE_DATE_EPOCH;
+    // An empty SOURCE_DATE_EPOCH counts as unset, as reproducible-builds.org's specification says.
+    const epochText = args.epoch ?? (process.env.SOURCE_DATE_EPOCH || undefined);
     const epochSource = args.epoch !== undefined ? '--epoch' : 'SOURCE_DATE_EPOCH';
     if (epochText !== undefined && !/^\d+$/.test(epochText)) {
       throw new BootstrapError('EPACK_EPOCH', `${epochSource}: ${JSON.stringify(epochText)} is not a whole number of seconds since 1970`, {
@@ -58,6 +59,7 @@ export const command: CommandModule<object, PackArgs> = {
     // Checked here too, so that bad input is reported with the option names before any progress.
     await checkPackPaths(args.root, args.out);
     compressionFor(args.out, args.compress);
+    normalizeExcludes(args.exclude, '--exclude');
     if (process.getuid?.() !== 0) {
       process.stderr.write(`${kleur.yellow('note:')} not running as root: files you cannot read make tar fail, and device nodes may be missing from the tree\n`);
     }
