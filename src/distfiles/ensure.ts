@@ -84,10 +84,10 @@ async function ensureOne(
     ctx.onEvent({ type: 'mismatch', name, source: ctx.store.pathOf(name), keptAt, expected, found }),
   );
   if (present) ctx.onEvent({ type: 'verified', name, size: present.size });
-  const file = present ?? (await fetchOne(name, entry, ctx));
+  const fetched = present ? undefined : await fetchOne(name, entry, ctx);
+  const file = present ?? fetched!;
   if (!isPinned(entry)) {
-    const source = present ? `the file already in ${ctx.store.dir}` : (file as Awaited<ReturnType<typeof fetchOne>>).source;
-    await pinEntry(options.lockPath, name, file, source);
+    await pinEntry(options.lockPath, name, file, fetched?.source ?? `the file already in ${ctx.store.dir}`);
     ctx.onEvent({ type: 'pinned', name, size: file.size, integrity: file.integrity });
   }
   return { path: file.path, size: file.size, integrity: file.integrity };

@@ -36,7 +36,3 @@ export function classifyError(error: unknown): AttemptFailure {
   if (code === 'UND_ERR_MAX_REDIRECTIONS' || /redirect/i.test(message)) return new AttemptFailure('next', message, { cause: error });
   return new AttemptFailure('retry', typeof code === 'string' ? `${message} (${code})` : message, { cause: error });
 }
-
-export function isLocalWriteError(error: unknown): boolean {
-  return classifyError(error).action === 'local';
-}

@@ -8,7 +8,7 @@ export interface TextPosition {
   column: number;
 }
 
-export function positionAt(text: string, offset: number): TextPosition {
+function positionAt(text: string, offset: number): TextPosition {
   return positionFinder(text)(offset);
 }
 
