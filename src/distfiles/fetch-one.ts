@@ -49,11 +49,10 @@ export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneCont
       let inherited = file.size > 0;
       const resumeState: ResumeState = {};
       let attempt = 0;
-      let sizeAtAttempt = file.size;
       for (;;) {
         throwIfAborted(ctx.signal, name);
         attempt += 1;
-        sizeAtAttempt = file.size;
+        const sizeAtAttempt = file.size;
         try {
           ctx.onEvent({ type: 'start', name, source: where, size: entry.size, offset: file.size });
           if (entry.size === null || file.size < entry.size) {
