@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { sharedDir, tempDir } from '../helpers/env.js';
+import { gentooProfilesRepo, tempDir } from '../helpers/env.js';
 
 // --record: the shipped lock leaves the Portage release and the snapshot unpinned, which a
 // sealed plan refuses; plan fetches nothing either way.
@@ -58,9 +58,8 @@ describe('bootstrap plan --recipe gentoo-2025', () => {
     }
   });
 
-  it('--repo DIR prints the packages.build list of the profile before anything runs', async (ctx) => {
-    const repo = join(sharedDir, 'fixtures/gentoo-profiles');
-    if (!existsSync(join(repo, 'profiles'))) ctx.skip(`needs the shared Gentoo profile fixtures at ${repo}`);
+  it('--repo DIR prints the packages.build list of the profile before anything runs', async () => {
+    const repo = gentooProfilesRepo;
     const result = await cli([...BASE, '--repo', repo]);
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split('\n').map((l) => l.trim());

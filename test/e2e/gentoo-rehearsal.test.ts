@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, journalEvents, mountsUnder, waitFor } from '../helpers/cli.js';
-import { needsRoot, needsTool, sharedDir, tempDir } from '../helpers/env.js';
+import { needsRoot, needsTool, gentooProfilesRepo, tempDir } from '../helpers/env.js';
 import { makeLiveBootstrapTarget, makeRehearsalDistfiles, readCalls, type RecordedCall } from '../helpers/rehearsal.js';
 
 /**
@@ -15,7 +15,7 @@ import { makeLiveBootstrapTarget, makeRehearsalDistfiles, readCalls, type Record
 
 const RECIPE = 'gentoo-2025';
 const TRIPLET = 'i686-unknown-linux-musl';
-const profiles = join(sharedDir, 'fixtures/gentoo-profiles/profiles');
+const profiles = join(gentooProfilesRepo, 'profiles');
 const FETCH = '/usr/local/bin/bootstrap-fetch "${URI}" "${DISTDIR}" "${FILE}"';
 // default/linux/packages.build, the only list on the default/linux/amd64/23.0 chain (by hand).
 const PACKAGES_BUILD = [
@@ -87,7 +87,6 @@ describe('gentoo-2025 rehearsal (recording stand-ins for Portage)', () => {
     needsRoot(ctx);
     needsTool(ctx, 'busybox', 'busybox-static');
     needsTool(ctx, 'tar');
-    if (!existsSync(profiles)) ctx.skip(`needs the shared Gentoo profile fixtures at ${profiles}`);
   });
   afterEach(async () => {
     if (!dir) return;

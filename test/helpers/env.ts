@@ -32,4 +32,5 @@ export function tempDir(prefix = 'bootstrap-test-'): { path: string; remove: () 
 
 export const projectRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const cliPath = join(projectRoot, 'bin/bootstrap.js');
-export const sharedDir = join(projectRoot, '..', 'shared');
+/** Real Gentoo profile files (parent, eapi, packages, packages.build), vendored: see its SOURCE.md. */
+export const gentooProfilesRepo = join(projectRoot, 'test/fixtures/gentoo-profiles');

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readProfileChain, profileChain, stackPackagesBuild } from '../../../src/portage/profiles.js';
 import { isValidAtom } from '../../../src/portage/atom.js';
 import { BootstrapError } from '../../../src/util/errors.js';
-import { projectRoot, sharedDir } from '../../helpers/env.js';
+import { projectRoot, gentooProfilesRepo } from '../../helpers/env.js';
 
 const fixtures = join(projectRoot, 'test/fixtures/profiles');
 const stack = join(fixtures, 'stack/profiles');
@@ -88,11 +87,11 @@ describe('atoms', () => {
   });
 });
 
-// Real Gentoo profiles (gentoo/gentoo 433471f8, 2025-01-13; ../shared/fixtures/gentoo-profiles/SOURCE.md).
+// Real Gentoo profiles (gentoo/gentoo 433471f8, 2025-01-13; test/fixtures/gentoo-profiles/SOURCE.md).
 // Expected lists written by hand from the files: default/linux/packages.build is the only list
 // on most chains; features/musl adds four; features/llvm adds seven, removes gcc and binutils
 // (and two it never had), and default/linux/amd64/23.0/llvm adds the four GNU tools back at the end.
-const real = join(sharedDir, 'fixtures/gentoo-profiles/profiles');
+const real = join(gentooProfilesRepo, 'profiles');
 const BASE_LIST = [
   'app-admin/eselect', 'app-arch/bzip2', 'app-arch/gzip', 'app-arch/xz-utils', 'app-arch/tar', 'app-shells/bash:0',
   'dev-build/autoconf', 'dev-build/automake', 'dev-build/libtool', 'dev-build/make', 'net-misc/rsync', 'net-misc/wget',
@@ -104,20 +103,15 @@ const BASE_LIST = [
 const AMD64_CHAIN = ['base', 'default/linux', 'default/linux/amd64', 'arch/base', 'features/multilib', 'arch/amd64', 'releases', 'releases/23.0', 'default/linux/amd64/23.0'];
 
 describe('real Gentoo profiles', () => {
-  const skipUnlessFixtures = (ctx: { skip: (note?: string) => void }) => {
-    if (!existsSync(real)) ctx.skip(`needs the shared Gentoo profile fixtures at ${real}`);
-  };
   const rel = (dirs: string[]) => dirs.map((d) => d.slice(real.length + 1));
 
-  it('default/linux/amd64/23.0', async (ctx) => {
-    skipUnlessFixtures(ctx);
+  it('default/linux/amd64/23.0', async () => {
     expect(rel(await profileChain(real, 'default/linux/amd64/23.0'))).toEqual(AMD64_CHAIN);
     expect((await readProfileChain(real, 'default/linux/amd64/23.0')).every((n) => n.eapi === '5')).toBe(true);
     expect(await stackPackagesBuild(real, 'default/linux/amd64/23.0')).toEqual({ atoms: BASE_LIST, warnings: [] });
   });
 
-  it('default/linux/amd64/23.0/musl', async (ctx) => {
-    skipUnlessFixtures(ctx);
+  it('default/linux/amd64/23.0/musl', async () => {
     expect(rel(await profileChain(real, 'default/linux/amd64/23.0/musl'))).toEqual([...AMD64_CHAIN, 'arch/amd64/no-multilib', 'features/musl', 'default/linux/amd64/23.0/musl']);
     expect(await stackPackagesBuild(real, 'default/linux/amd64/23.0/musl')).toEqual({
       atoms: [...BASE_LIST, 'dev-util/pkgconf', 'sys-apps/attr', 'sys-apps/sandbox', 'dev-python/pyxattr'],
@@ -125,8 +119,7 @@ describe('real Gentoo profiles', () => {
     });
   });
 
-  it('default/linux/amd64/23.0/llvm (-atom lines)', async (ctx) => {
-    skipUnlessFixtures(ctx);
+  it('default/linux/amd64/23.0/llvm (-atom lines)', async () => {
     expect(rel(await profileChain(real, 'default/linux/amd64/23.0/llvm'))).toEqual([...AMD64_CHAIN, 'features/llvm', 'default/linux/amd64/23.0/llvm']);
     expect(await stackPackagesBuild(real, 'default/linux/amd64/23.0/llvm')).toEqual({
       atoms: [
@@ -138,21 +131,18 @@ describe('real Gentoo profiles', () => {
     });
   });
 
-  it('default/linux/amd64/23.0/systemd', async (ctx) => {
-    skipUnlessFixtures(ctx);
+  it('default/linux/amd64/23.0/systemd', async () => {
     expect((await stackPackagesBuild(real, 'default/linux/amd64/23.0/systemd')).atoms).toEqual([...BASE_LIST, 'sys-apps/systemd']);
   });
 
-  it('default/linux/x86/23.0/i686', async (ctx) => {
-    skipUnlessFixtures(ctx);
+  it('default/linux/x86/23.0/i686', async () => {
     expect(rel(await profileChain(real, 'default/linux/x86/23.0/i686'))).toEqual([
       'base', 'default/linux', 'arch/base', 'arch/x86', 'default/linux/x86', 'releases', 'releases/23.0', 'default/linux/x86/23.0', 'arch/x86/i686', 'default/linux/x86/23.0/i686',
     ]);
     expect(await stackPackagesBuild(real, 'default/linux/x86/23.0/i686')).toEqual({ atoms: BASE_LIST, warnings: [] });
   });
 
-  it('default/linux/arm64/23.0', async (ctx) => {
-    skipUnlessFixtures(ctx);
+  it('default/linux/arm64/23.0', async () => {
     expect(rel(await profileChain(real, 'default/linux/arm64/23.0'))).toEqual([
       'base', 'default/linux', 'arch/base', 'arch/arm64', 'arch/arm64/little-endian', 'default/linux/arm64', 'releases', 'releases/23.0', 'default/linux/arm64/23.0',
     ]);
