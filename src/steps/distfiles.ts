@@ -56,26 +56,33 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
       }
       const lock = await readLock(options.lockPath);
       const files: Record<string, { size: number | null; integrity: string | null }> = {};
+      const refusals: BootstrapError[] = [];
       for (const name of spec.files) {
         const entry = lock.distfiles[name];
+        files[name] = { size: entry?.size ?? null, integrity: entry?.integrity ?? null };
         if (!entry) {
-          throw new BootstrapError('EUNKNOWNDISTFILE', `step ${ctx.stepId}: distfile "${name}" is not in ${options.lockPath}`, {
-            hint: 'Add it with `bootstrap lock add URL`, or fix the name in the recipe.',
-          });
+          refusals.push(
+            new BootstrapError('EUNKNOWNDISTFILE', `step ${ctx.stepId}: distfile "${name}" is not in ${options.lockPath}`, {
+              hint: 'Add it with `bootstrap lock add URL`, or fix the name in the recipe.',
+            }),
+          );
+        } else if (!isPinned(entry) && !allowUnpinned) {
+          refusals.push(
+            new BootstrapError('EUNPINNED', `step ${ctx.stepId}: distfile "${name}" is not pinned in ${options.lockPath}`, {
+              hint: 'Pin it (`bootstrap lock import-manifest`, or `bootstrap fetch --pin`), or run with --record to pin on first use.',
+            }),
+          );
         }
-        if (!isPinned(entry) && !allowUnpinned) {
-          throw new BootstrapError('EUNPINNED', `step ${ctx.stepId}: distfile "${name}" is not pinned in ${options.lockPath}`, {
-            hint: 'Pin it (`bootstrap lock import-manifest`, or `bootstrap fetch --pin`), or run with --record to pin on first use.',
-          });
-        }
-        files[name] = { size: entry.size, integrity: entry.integrity };
       }
+      // `bootstrap plan` shows what a run would refuse; a run refuses it here.
+      if (refusals.length > 0 && !ctx.preview) throw refusals[0];
       const summary = [
         `place ${spec.files.length} distfile${spec.files.length === 1 ? '' : 's'} in ${spec.dir}:`,
         ...spec.files.map((name) => {
           const integrity = files[name]!.integrity;
-          return `  ${name}  ${integrity ? `${integrity.slice(0, 27)}…` : 'unpinned (pinned on first use)'}`;
+          return `  ${name}  ${integrity ? `${integrity.slice(0, 27)}…` : allowUnpinned ? 'unpinned (pinned on first use)' : 'unpinned'}`;
         }),
+        ...refusals.map((r) => `a run would refuse this step: ${r.message}`),
       ];
       const writes: StepPlan['writes'] = [];
       let script: string | undefined;

@@ -40,8 +40,8 @@ afterEach(async () => {
   dir.remove();
 });
 
-function planContext(stepId: string): PlanContext {
-  return { recipeDir: dir.path, params: {}, roots: { lb: root }, root, stepId, preview: false, render: (text) => text };
+function planContext(stepId: string, preview = false): PlanContext {
+  return { recipeDir: dir.path, params: {}, roots: { lb: root }, root, stepId, preview, render: (text) => text };
 }
 
 function runContext(stepId: string): RunContext & { notes: string[] } {
@@ -80,6 +80,9 @@ describe('distfiles step kind', () => {
       message: expect.stringMatching(/^step place: distfile "nope\.tar" is not in /),
     });
     await expect(sealed.plan({ files: ['later-2.0.tar.gz'], dir: DISTDIR }, planContext('place'))).rejects.toMatchObject({ code: 'EUNPINNED' });
+    const preview = await sealed.plan({ files: ['later-2.0.tar.gz', 'nope.tar'], dir: DISTDIR }, planContext('place', true));
+    expect(preview.summary).toContain(`a run would refuse this step: step place: distfile "later-2.0.tar.gz" is not pinned in ${lockPath}`);
+    expect(preview.summary).toContain(`a run would refuse this step: step place: distfile "nope.tar" is not in ${lockPath}`);
     const recording = createDistfilesKind({ lockPath, storeDir: join(dir.path, 'store'), record: true });
     const plan = await recording.plan({ files: ['later-2.0.tar.gz'], dir: DISTDIR }, planContext('place'));
     expect(plan.distfiles).toEqual(['later-2.0.tar.gz']);
