@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, journalEvents, mountsUnder, waitFor } from '../helpers/cli.js';
 import { needsRoot, needsTool, gentooProfilesRepo, tempDir } from '../helpers/env.js';
 import { makeLiveBootstrapTarget, makeRehearsalDistfiles, readCalls, type RecordedCall } from '../helpers/rehearsal.js';
+import { AMD64_PACKAGES_BUILD } from '../helpers/gentoo-expected.js';
 
 /**
  * The whole gentoo-2025 chain rehearsed in a busybox root laid out like live-bootstrap output,
@@ -17,15 +18,7 @@ const RECIPE = 'gentoo-2025';
 const TRIPLET = 'i686-unknown-linux-musl';
 const profiles = join(gentooProfilesRepo, 'profiles');
 const FETCH = '/usr/local/bin/bootstrap-fetch "${URI}" "${DISTDIR}" "${FILE}"';
-// default/linux/packages.build, the only list on the default/linux/amd64/23.0 chain (by hand).
-const PACKAGES_BUILD = [
-  'app-admin/eselect', 'app-arch/bzip2', 'app-arch/gzip', 'app-arch/xz-utils', 'app-arch/tar', 'app-shells/bash:0',
-  'dev-build/autoconf', 'dev-build/automake', 'dev-build/libtool', 'dev-build/make', 'net-misc/rsync', 'net-misc/wget',
-  'sys-apps/baselayout', 'sys-apps/coreutils', 'sys-apps/diffutils', 'sys-apps/file', 'sys-apps/findutils', 'sys-apps/gawk',
-  'sys-apps/grep', 'sys-apps/less', 'sys-apps/net-tools', 'sys-apps/portage', 'sys-apps/sed', 'sys-apps/shadow',
-  'sys-devel/binutils', 'sys-devel/bison', 'sys-devel/flex', 'sys-devel/gcc', 'sys-devel/gettext', 'sys-devel/gnuconfig',
-  'sys-devel/patch', 'virtual/editor', 'virtual/libc', 'virtual/os-headers', 'virtual/pkgconfig',
-];
+const PACKAGES_BUILD = AMD64_PACKAGES_BUILD;
 
 const UNSET = '<unset>';
 const NONE = { ROOT: UNSET, SYSROOT: UNSET, PORTAGE_CONFIGROOT: UNSET, EPREFIX: UNSET, USE: UNSET, EXTRA_ECONF: UNSET };

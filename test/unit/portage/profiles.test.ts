@@ -4,6 +4,7 @@ import { readProfileChain, profileChain, stackPackagesBuild } from '../../../src
 import { isValidAtom } from '../../../src/portage/atom.js';
 import { BootstrapError } from '../../../src/util/errors.js';
 import { projectRoot, gentooProfilesRepo } from '../../helpers/env.js';
+import { AMD64_PACKAGES_BUILD } from '../../helpers/gentoo-expected.js';
 
 const fixtures = join(projectRoot, 'test/fixtures/profiles');
 const stack = join(fixtures, 'stack/profiles');
@@ -92,14 +93,7 @@ describe('atoms', () => {
 // on most chains; features/musl adds four; features/llvm adds seven, removes gcc and binutils
 // (and two it never had), and default/linux/amd64/23.0/llvm adds the four GNU tools back at the end.
 const real = join(gentooProfilesRepo, 'profiles');
-const BASE_LIST = [
-  'app-admin/eselect', 'app-arch/bzip2', 'app-arch/gzip', 'app-arch/xz-utils', 'app-arch/tar', 'app-shells/bash:0',
-  'dev-build/autoconf', 'dev-build/automake', 'dev-build/libtool', 'dev-build/make', 'net-misc/rsync', 'net-misc/wget',
-  'sys-apps/baselayout', 'sys-apps/coreutils', 'sys-apps/diffutils', 'sys-apps/file', 'sys-apps/findutils', 'sys-apps/gawk',
-  'sys-apps/grep', 'sys-apps/less', 'sys-apps/net-tools', 'sys-apps/portage', 'sys-apps/sed', 'sys-apps/shadow',
-  'sys-devel/binutils', 'sys-devel/bison', 'sys-devel/flex', 'sys-devel/gcc', 'sys-devel/gettext', 'sys-devel/gnuconfig',
-  'sys-devel/patch', 'virtual/editor', 'virtual/libc', 'virtual/os-headers', 'virtual/pkgconfig',
-];
+const BASE_LIST = AMD64_PACKAGES_BUILD;
 const AMD64_CHAIN = ['base', 'default/linux', 'default/linux/amd64', 'arch/base', 'features/multilib', 'arch/amd64', 'releases', 'releases/23.0', 'default/linux/amd64/23.0'];
 
 describe('real Gentoo profiles', () => {
