@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { releaseChunk } from './chunk-pool.js';
 import type { Digests, HashAlgorithm } from './integrity.js';
 
 /**
@@ -17,7 +18,9 @@ parentPort.on('message', (message) => {
     hashes = fresh();
   } else if (message.type === 'data') {
     for (const [, hash] of hashes) hash.update(message.data);
-    parentPort.postMessage({ type: 'ack', bytes: message.data.length });
+    // A chunk that was moved here goes back for reuse (see chunk-pool.ts).
+    const moved = message.moved ? message.data.buffer : undefined;
+    parentPort.postMessage({ type: 'ack', bytes: message.data.length, memory: moved }, moved ? [moved] : []);
   } else if (message.type === 'digest') {
     const digests = {};
     for (const [algorithm, hash] of hashes) digests[algorithm] = hash.digest('base64');
@@ -64,8 +67,9 @@ export class BackgroundHash {
     this.worker.on('error', this.onError);
   }
 
-  private readonly onMessage = (message: { type: string; bytes?: number; digests?: Digests }): void => {
+  private readonly onMessage = (message: { type: string; bytes?: number; memory?: ArrayBuffer; digests?: Digests }): void => {
     if (message.type === 'ack') {
+      if (message.memory) releaseChunk(message.memory);
       this.pending -= message.bytes!;
       if (this.pending <= MAX_PENDING) this.wakeAll();
     } else if (message.type === 'digests') {
@@ -87,8 +91,8 @@ export class BackgroundHash {
   async update(chunk: Uint8Array, handOver = false): Promise<void> {
     if (this.failure) throw this.failure;
     const length = chunk.byteLength; // a moved chunk reads as empty afterwards
-    const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-    this.worker.postMessage({ type: 'data', data: chunk }, handOver && whole ? [chunk.buffer as ArrayBuffer] : []);
+    const moved = handOver && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+    this.worker.postMessage({ type: 'data', data: chunk, moved }, moved ? [chunk.buffer as ArrayBuffer] : []);
     this.pending += length;
     this.size += length;
     while (this.pending > MAX_PENDING && !this.failure) await new Promise<void>((resolve) => this.waiters.push(resolve));

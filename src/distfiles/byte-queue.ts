@@ -1,3 +1,5 @@
+import { acquireChunk } from './chunk-pool.js';
+
 /**
  * Carries a response body from undici's callbacks to the disk writer, which takes it in 1 MiB
  * pieces. How the queue is kept bounded is the caller's business (see http-download.ts): undici
@@ -70,9 +72,15 @@ export class ByteQueue {
       this.head = 0;
     }
     this.queued -= size;
-    // Always a fresh buffer: the writer hands it over to the hashing worker, and undici's own
-    // buffers must never be moved from under it.
-    return Buffer.concat(parts, size);
+    // Always a buffer of its own: the writer hands it over to the hashing worker, and undici's
+    // own buffers must never be moved from under it.
+    const out = acquireChunk(size);
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
   }
 
   private notify(): void {
