@@ -27,3 +27,8 @@ export function normalizeExcludes(patterns: readonly string[], where = 'exclude'
     return `./${trimmed}`;
   });
 }
+
+/** A literal path as a pattern: the wildcard characters, and the backslash, escaped. */
+export function literalPattern(relativePath: string): string {
+  return `./${relativePath.replace(/[\\*?[\]]/g, (c) => `\\${c}`)}`;
+}

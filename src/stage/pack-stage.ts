@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { execa, type ResultPromise } from 'execa';
+import { mountsUnder } from '../host/mountinfo.js';
 import { findTool } from '../host/tools.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { digestsText } from './catalyst-files.js';
 import { checkPackPaths } from './check-paths.js';
-import { DEFAULT_SEED_EXCLUDES, normalizeExcludes } from './exclude.js';
+import { DEFAULT_SEED_EXCLUDES, literalPattern, normalizeExcludes } from './exclude.js';
 import { digestsOf, HashingCounter, sri, Tap, type Digests } from './hashing.js';
 import { checkEpoch, compressionFor, compressor, tarCreateArgs, toolEnv, type Compression } from './tar-command.js';
 
@@ -50,6 +51,8 @@ export interface PackResult {
   contentsSize: number;
   digestsIntegrity: string;
   digestsSize: number;
+  /** Mount points found inside the tree, and what tar said while packing successfully (sockets skipped, …). */
+  warnings: string[];
 }
 
 /** Emit progress at most once per this many bytes of the tar stream (and at the end). */
@@ -67,7 +70,15 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
   const { root, out } = await checkPackPaths(options.root, options.out, { root: 'root', out: 'out' });
   const compression = compressionFor(out, options.compress, 'compress', 'out');
   checkEpoch(options.epoch, 'epoch');
-  const excludes = normalizeExcludes(options.exclude ?? DEFAULT_SEED_EXCLUDES);
+  const mounts = mountsUnder(root).filter((m) => m.mountPoint !== root);
+  // --one-file-system alone would descend into a bind mount of the tree's own filesystem.
+  const excludes = [
+    ...normalizeExcludes(options.exclude ?? DEFAULT_SEED_EXCLUDES),
+    ...mounts.map((m) => `${literalPattern(relative(root, m.mountPoint))}/*`),
+  ];
+  const mountNotes = mounts.map(
+    (m) => `${m.mountPoint} is a mount point (${m.fsType}): its contents are left out, and its directory is packed as the mounted filesystem's root shows it; unmount it (bootstrap unmount) for a faithful seed`,
+  );
   const tools = { tar: findTool('tar'), compressor: compressor(compression) };
   const compressorPath = tools.compressor ? findTool(tools.compressor.tool) : undefined;
   const createArgs = tarCreateArgs({ excludes, epoch: options.epoch });
@@ -80,7 +91,7 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
   const digestsPath = `${out}.DIGESTS`;
   const temps = { tarball: tempName(out), contents: tempName(contentsPath), digests: tempName(digestsPath) };
   try {
-    const { tarball, contents } = await writeArchive({
+    const { tarball, contents, warnings } = await writeArchive({
       tar: tools.tar,
       args: createArgs,
       root,
@@ -95,6 +106,13 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
       { name: basename(out), digests: tarball },
       { name: basename(contentsPath), digests: contents.digests },
     ]);
+    const onDisk = (await stat(temps.tarball)).size;
+    if (onDisk !== tarball.size) {
+      throw new BootstrapError('EPACK_SHORT_WRITE', `${temps.tarball} holds ${onDisk} bytes, but ${tarball.size} were written`, {
+        hint: 'Something else changed the file while it was written; pack again.',
+        exitCode: 1,
+      });
+    }
     await writeSmallFile(temps.digests, digestsBody);
     options.signal?.throwIfAborted();
     await rename(temps.contents, contentsPath);
@@ -115,6 +133,7 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
       contentsSize: contents.digests.size,
       digestsIntegrity: sri(digestsHashes.sha512),
       digestsSize: digestsHashes.size,
+      warnings: [...mountNotes, ...warnings],
     };
   } catch (error) {
     // Only the names this call made up; whatever sat under the final names stays as it was.
@@ -166,7 +185,7 @@ interface ArchiveJob {
  * decompressing the tarball again afterwards. The listing is gzipped without a name or time in
  * the header (like `gzip -n`), so the same tarball gives the same CONTENTS.gz; times print in UTC.
  */
-async function writeArchive(job: ArchiveJob): Promise<{ tarball: Digests; contents: { entries: number; digests: Digests } }> {
+async function writeArchive(job: ArchiveJob): Promise<{ tarball: Digests; contents: { entries: number; digests: Digests }; warnings: string[] }> {
   const stop = new AbortController();
   const onAbort = () => stop.abort(job.signal?.reason);
   job.signal?.addEventListener('abort', onAbort, { once: true });
@@ -228,7 +247,8 @@ async function writeArchive(job: ArchiveJob): Promise<{ tarball: Digests; conten
     job.signal?.removeEventListener('abort', onAbort);
   }
   job.onProgress?.({ bytesRead, estimatedTotal: Math.max(job.estimatedTotal, bytesRead) });
-  return { tarball: hasher.digests(), contents: { entries, digests: contentsHasher.digests() } };
+  const warnings = String((await tar).stderr).split('\n').filter(Boolean);
+  return { tarball: hasher.digests(), contents: { entries, digests: contentsHasher.digests() }, warnings };
 }
 
 /**

@@ -94,6 +94,7 @@ export function createPackKind(): StepKind<Spec> {
             ctx.log.note(`packed ${mib(bytesRead)} of ${mib(estimatedTotal)} (${percent}%)`);
           },
         });
+        for (const warning of result.warnings) ctx.log.note(warning);
         ctx.log.note(`${result.path}: ${mib(result.size)}, ${result.entries} entries, ${result.integrity}`);
         return {
           artifacts: [

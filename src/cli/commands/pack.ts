@@ -61,14 +61,13 @@ export const command: CommandModule<object, PackArgs> = {
     compressionFor(args.out, args.compress);
     normalizeExcludes(args.exclude, '--exclude');
     if (process.getuid?.() !== 0) {
-      process.stderr.write(`${kleur.yellow('note:')} not running as root: files you cannot read make tar fail, and device nodes may be missing from the tree\n`);
+      process.stderr.write(`${kleur.yellow('note:')} not running as root: tar stops at the first file only root may read\n`);
     }
 
     const controller = new AbortController();
-    let signalExit = 0;
     const onSignal = (name: NodeJS.Signals) => {
-      signalExit = name === 'SIGINT' ? 130 : 143;
-      controller.abort(new BootstrapError('EINTERRUPTED', `interrupted by ${name}; ${args.out} is left as it was`, { exitCode: signalExit }));
+      const exitCode = name === 'SIGINT' ? 130 : 143;
+      controller.abort(new BootstrapError('EINTERRUPTED', `interrupted by ${name}; ${args.out} is left as it was`, { exitCode }));
     };
     // `on`, not `once`: execa's exit hook re-raises a signal when it finds no other listener left.
     process.on('SIGINT', onSignal);
@@ -95,6 +94,7 @@ export const command: CommandModule<object, PackArgs> = {
       process.stdout.write(`${JSON.stringify({ ...result, epoch: epoch ?? null }, null, 2)}\n`);
       return;
     }
+    for (const warning of result.warnings) process.stderr.write(`${kleur.yellow('note:')} ${warning}\n`);
     process.stdout.write(
       [
         `${kleur.green('packed')}   ${result.path}`,

@@ -161,25 +161,38 @@ describe('packStage', () => {
     expect(listing).toContain('./var/cache/distfiles/gcc-13.tar.xz');
   });
 
-  it('does not descend into a filesystem mounted inside the tree', async (ctx) => {
+  it('does not descend into a filesystem mounted inside the tree, nor into a bind mount of its own', async (ctx) => {
     requireTools(ctx);
     const dir = stageTempDir();
     cleanups.push(dir.remove);
     const root = join(dir.path, 'root');
-    const mountPoint = join(root, 'mnt', 'inner');
-    mkdirSync(mountPoint, { recursive: true });
+    const tmpfsPoint = join(root, 'mnt', 'inner');
+    const bindPoint = join(root, 'mnt', 'bound [1]');
+    const elsewhere = join(dir.path, 'elsewhere');
+    for (const d of [tmpfsPoint, bindPoint, elsewhere]) mkdirSync(d, { recursive: true });
     writeFileSync(join(root, 'kept'), 'kept\n');
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'bootstrap-test', mountPoint]);
+    writeFileSync(join(elsewhere, 'bound-file'), 'on the same filesystem, but not part of the tree\n');
     try {
-      writeFileSync(join(mountPoint, 'on-tmpfs'), 'must not be packed\n');
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'bootstrap-test', tmpfsPoint]);
+      execFileSync('mount', ['--bind', elsewhere, bindPoint]);
+      writeFileSync(join(tmpfsPoint, 'on-tmpfs'), 'must not be packed\n');
       // A deadline of its own, so that the finally below always runs and unmounts.
       const result = await packStage({ root, out: join(outDir(), 'm.tar.zst'), exclude: [], signal: AbortSignal.timeout(60_000) });
       const listing = tar(['--zstd', '-tf', result.path]).split('\n');
       expect(listing).toContain('./kept');
       expect(listing).toContain('./mnt/inner/');
-      expect(listing.join('\n')).not.toContain('on-tmpfs');
+      expect(listing).toContain('./mnt/bound [1]/');
+      expect(listing.join('\n')).not.toMatch(/on-tmpfs|bound-file/);
+      expect(result.warnings).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/\/mnt\/inner is a mount point \(tmpfs\): its contents are left out/),
+          expect.stringMatching(/\/mnt\/bound \[1\] is a mount point \(ext4|\/mnt\/bound \[1\] is a mount point/),
+        ]),
+      );
     } finally {
-      if (readMounts().some((m) => m.mountPoint === mountPoint)) execFileSync('umount', [mountPoint]);
+      for (const point of [bindPoint, tmpfsPoint]) {
+        if (readMounts().some((m) => m.mountPoint === point)) execFileSync('umount', [point]);
+      }
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { digestsText } from '../../../src/stage/catalyst-files.js';
-import { DEFAULT_SEED_EXCLUDES, normalizeExcludes } from '../../../src/stage/exclude.js';
+import { DEFAULT_SEED_EXCLUDES, literalPattern, normalizeExcludes } from '../../../src/stage/exclude.js';
 import { digestsOf, sri } from '../../../src/stage/hashing.js';
 import { checkEpoch, compressionFor, compressor, tarCreateArgs, toolEnv } from '../../../src/stage/tar-command.js';
 import { parseDigests } from '../../../src/handoff/digests-file.js';
@@ -21,6 +21,14 @@ describe('normalizeExcludes', () => {
     for (const bad of ['', '.', './', '/', '../etc', 'var/../../x', 'a\nb']) {
       expect(() => normalizeExcludes(['ok', bad], 'step s: exclude')).toThrow(expect.objectContaining({ code: 'EPACK_EXCLUDE', message: expect.stringContaining('step s: exclude[1]') }));
     }
+  });
+});
+
+describe('literalPattern', () => {
+  it('escapes the characters tar would take as wildcards', () => {
+    expect(literalPattern('mnt/bound [1]')).toBe('./mnt/bound \\[1\\]');
+    expect(literalPattern('a*b?c\\d')).toBe('./a\\*b\\?c\\\\d');
+    expect(literalPattern('proc')).toBe('./proc');
   });
 });
 
