@@ -12,7 +12,7 @@ import { writeLock } from '../dist/distfiles/write-lock.js';
 
 const MiB = 1 << 20;
 const JOBS = 4;
-const ROUNDS = 2;
+const ROUNDS = 3;
 const sets = [
   { label: '1 x 1 GiB', files: [['big.bin', 1024 * MiB]] },
   { label: '64 x 16 MiB', files: Array.from({ length: 64 }, (_, i) => [`part-${String(i).padStart(2, '0')}.bin`, 16 * MiB]) },
