@@ -56,7 +56,7 @@ export class BackgroundHash {
   private readonly worker: Worker;
   private pending = 0;
   private waiters: Array<() => void> = [];
-  private digestWaiter: ((digests: Digests) => void) | undefined;
+  private digestWaiter: { resolve: (digests: Digests) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
   size = 0;
 
@@ -65,7 +65,10 @@ export class BackgroundHash {
     this.worker.postMessage({ type: 'start', algorithms: [...algorithms] });
     this.worker.on('message', this.onMessage);
     this.worker.on('error', this.onError);
+    this.worker.on('exit', this.onExit);
   }
+
+  private readonly onExit = (code: number): void => this.onError(new Error(`the hashing worker stopped (exit code ${code})`));
 
   private readonly onMessage = (message: { type: string; bytes?: number; memory?: ArrayBuffer; digests?: Digests }): void => {
     if (message.type === 'ack') {
@@ -75,13 +78,16 @@ export class BackgroundHash {
     } else if (message.type === 'digests') {
       const waiter = this.digestWaiter;
       this.digestWaiter = undefined;
-      waiter?.(message.digests!);
+      waiter?.resolve(message.digests!);
     }
   };
 
   private readonly onError = (error: Error): void => {
     this.failure = error;
     this.wakeAll();
+    const waiter = this.digestWaiter;
+    this.digestWaiter = undefined;
+    waiter?.reject(error);
   };
 
   /**
@@ -102,7 +108,7 @@ export class BackgroundHash {
   /** Digests of everything so far (`size` bytes); then only `reset` may follow. */
   async digests(): Promise<Digests> {
     if (this.failure) throw this.failure;
-    const result = new Promise<Digests>((resolve) => (this.digestWaiter = resolve));
+    const result = new Promise<Digests>((resolve, reject) => (this.digestWaiter = { resolve, reject }));
     this.worker.postMessage({ type: 'digest' });
     return result;
   }
@@ -119,11 +125,13 @@ export class BackgroundHash {
       await this.digests().catch(() => undefined);
       this.worker.off('message', this.onMessage);
       this.worker.off('error', this.onError);
+      this.worker.off('exit', this.onExit);
       if (!this.failure) {
         idle.push(this.worker);
         return;
       }
     }
+    this.worker.off('exit', this.onExit);
     await this.worker.terminate();
   }
 
