@@ -13,14 +13,24 @@ import { BootstrapError, errnoCode } from '../util/errors.js';
 
 const absolute = z.string().startsWith('/', { message: 'must be an absolute path inside the root' });
 
-const schema = z.strictObject({
-  /** Names of distfiles.lock entries to place. */
-  files: z.array(z.string().min(1)).min(1),
-  /** Where they go inside the root (Portage's DISTDIR, e.g. /var/cache/distfiles). */
-  dir: absolute,
-  /** Where to install the FETCHCOMMAND script inside the root. */
-  fetchCommand: absolute.optional(),
-});
+const schema = z
+  .strictObject({
+    /** Names of distfiles.lock entries to place. */
+    files: z.array(z.string().min(1)).default([]),
+    /**
+     * Also every pinned `source` entry of the lock: what a `--record` run added, so that a
+     * sealed run on a fresh target finds in DISTDIR everything Portage fetched the first time.
+     */
+    all_sources: z.boolean().default(false),
+    /** Where they go inside the root (Portage's DISTDIR, e.g. /var/cache/distfiles). */
+    dir: absolute,
+    /** Where to install the FETCHCOMMAND script inside the root. */
+    fetch_command: absolute.optional(),
+  })
+  .refine((spec) => spec.files.length > 0 || spec.all_sources || spec.fetch_command !== undefined, {
+    message: 'name some files, set all_sources, or give a fetch_command to install',
+    path: ['files'],
+  });
 
 export type DistfilesSpec = z.infer<typeof schema>;
 
@@ -55,9 +65,13 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
         });
       }
       const lock = await readLock(options.lockPath);
+      const recorded = spec.all_sources
+        ? Object.keys(lock.distfiles).filter((name) => lock.distfiles[name]!.kind === 'source' && isPinned(lock.distfiles[name]!))
+        : [];
+      const names = [...new Set([...spec.files, ...recorded])];
       const files: Record<string, { size: number | null; integrity: string | null }> = {};
       const refusals: BootstrapError[] = [];
-      for (const name of spec.files) {
+      for (const name of names) {
         const entry = lock.distfiles[name];
         files[name] = { size: entry?.size ?? null, integrity: entry?.integrity ?? null };
         if (!entry) {
@@ -77,8 +91,8 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
       // `bootstrap plan` shows what a run would refuse; a run refuses it here.
       if (refusals.length > 0 && !ctx.preview) throw refusals[0];
       const summary = [
-        `place ${spec.files.length} distfile${spec.files.length === 1 ? '' : 's'} in ${spec.dir}:`,
-        ...spec.files.map((name) => {
+        `place ${names.length} distfile${names.length === 1 ? '' : 's'} in ${spec.dir}${spec.all_sources ? ' (with every pinned source entry of the lock)' : ''}:`,
+        ...names.map((name) => {
           const integrity = files[name]!.integrity;
           return `  ${name}  ${integrity ? `${integrity.slice(0, 27)}…` : allowUnpinned ? 'unpinned (pinned on first use)' : 'unpinned'}`;
         }),
@@ -86,24 +100,26 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
       ];
       const writes: StepPlan['writes'] = [];
       let script: string | undefined;
-      if (spec.fetchCommand) {
+      if (spec.fetch_command) {
         script = fetchCommandScript(mode);
-        writes.push({ path: spec.fetchCommand, sha256: sha256Hex(script), mode: '0755' });
-        summary.push(`install the ${mode} fetch command at ${spec.fetchCommand}`);
+        writes.push({ path: spec.fetch_command, sha256: sha256Hex(script), mode: '0755' });
+        summary.push(`install the ${mode} fetch command at ${spec.fetch_command}`);
       }
       return {
         summary,
-        detail: { dir: spec.dir, files, fetchCommand: spec.fetchCommand ?? null, fetchCommandSha256: script ? sha256Hex(script) : null },
+        detail: { dir: spec.dir, files, fetch_command: spec.fetch_command ?? null, fetch_command_sha256: script ? sha256Hex(script) : null },
         writes,
-        distfiles: [...spec.files],
+        distfiles: names,
       };
     },
 
-    async run(spec, _plan, ctx: RunContext): Promise<StepOutcome> {
+    async run(spec, plan, ctx: RunContext): Promise<StepOutcome> {
+      // The names the plan settled on: the lock may grow during a --record run.
+      const names = plan.distfiles ?? [];
       const placed = await ensureDistfiles({
         lockPath: options.lockPath,
         storeDir: options.storeDir,
-        names: spec.files,
+        names,
         mirrors: options.mirrors,
         pin: allowUnpinned,
         signal: ctx.signal,
@@ -113,17 +129,17 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
         },
       });
       const dir = await mkdirInRoot(ctx.root.path, spec.dir);
-      for (const name of spec.files) {
+      for (const name of names) {
         const target = await resolveInRoot(ctx.root.path, posix.join(spec.dir, name));
         await placeFile(placed[name]!.path, target);
       }
-      ctx.log.note(`placed ${spec.files.length} distfiles in ${dir}`);
-      if (spec.fetchCommand) {
-        await writeFileInRoot(ctx.root.path, spec.fetchCommand, fetchCommandScript(mode), { mode: 0o755 });
+      ctx.log.note(`placed ${names.length} distfiles in ${dir}`);
+      if (spec.fetch_command) {
+        await writeFileInRoot(ctx.root.path, spec.fetch_command, fetchCommandScript(mode), { mode: 0o755 });
         if (mode === 'record') await prepareRecordLog(ctx.root.path);
-        ctx.log.note(`installed the ${mode} fetch command at ${spec.fetchCommand}`);
+        ctx.log.note(`installed the ${mode} fetch command at ${spec.fetch_command}`);
       }
-      return { distfiles: Object.fromEntries(spec.files.map((name) => [name, placed[name]!.integrity])) };
+      return { distfiles: Object.fromEntries(names.map((name) => [name, placed[name]!.integrity])) };
     },
   };
 }

@@ -23,7 +23,7 @@ function command(step: PlanJson['phases'][number]['steps'][number]): unknown {
     case 'write':
       return { files: (d.files as Array<{ path: string; mode: string }>).map((f) => `${f.path} ${f.mode}`) };
     case 'distfiles':
-      return { dir: d.dir, files: Object.keys(d.files as object), fetchCommand: d.fetchCommand };
+      return { dir: d.dir, files: Object.keys(d.files as object), fetch_command: d.fetch_command };
     case 'packages-build':
       return d;
     default:

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -75,22 +75,40 @@ function portageFetch(uri: string, file: string) {
 describe('distfiles step kind', () => {
   it('refuses unknown and (when sealed) unpinned entries at plan time, naming the step', async () => {
     const sealed = createDistfilesKind({ lockPath, storeDir: join(dir.path, 'store'), record: false });
-    await expect(sealed.plan({ files: ['nope.tar'], dir: DISTDIR }, planContext('place'))).rejects.toMatchObject({
+    await expect(sealed.plan({ files: ['nope.tar'], dir: DISTDIR, all_sources: false }, planContext('place'))).rejects.toMatchObject({
       code: 'EUNKNOWNDISTFILE',
       message: expect.stringMatching(/^step place: distfile "nope\.tar" is not in /),
     });
-    await expect(sealed.plan({ files: ['later-2.0.tar.gz'], dir: DISTDIR }, planContext('place'))).rejects.toMatchObject({ code: 'EUNPINNED' });
-    const preview = await sealed.plan({ files: ['later-2.0.tar.gz', 'nope.tar'], dir: DISTDIR }, planContext('place', true));
+    await expect(sealed.plan({ files: ['later-2.0.tar.gz'], dir: DISTDIR, all_sources: false }, planContext('place'))).rejects.toMatchObject({ code: 'EUNPINNED' });
+    const preview = await sealed.plan({ files: ['later-2.0.tar.gz', 'nope.tar'], dir: DISTDIR, all_sources: false }, planContext('place', true));
     expect(preview.summary).toContain(`a run would refuse this step: step place: distfile "later-2.0.tar.gz" is not pinned in ${lockPath}`);
     expect(preview.summary).toContain(`a run would refuse this step: step place: distfile "nope.tar" is not in ${lockPath}`);
     const recording = createDistfilesKind({ lockPath, storeDir: join(dir.path, 'store'), record: true });
-    const plan = await recording.plan({ files: ['later-2.0.tar.gz'], dir: DISTDIR }, planContext('place'));
+    const plan = await recording.plan({ files: ['later-2.0.tar.gz'], dir: DISTDIR, all_sources: false }, planContext('place'));
     expect(plan.distfiles).toEqual(['later-2.0.tar.gz']);
+  });
+
+  it('with all_sources places every pinned source entry too (what a --record run added)', async (ctx) => {
+    needsRoot(ctx);
+    await writeTestLock(lockPath, {
+      'pkg-1.0.tar.gz': pinnedEntry(body, [`${server.url}/pkg-1.0.tar.gz`]),
+      'later-2.0.tar.gz': { size: null, integrity: null, urls: [`${server.url}/later-2.0.tar.gz`], kind: 'source' },
+      'tree.sqfs': { ...pinnedEntry(body, [`${server.url}/pkg-1.0.tar.gz`]), kind: 'repo-snapshot' },
+    });
+    const kind = createDistfilesKind({ lockPath, storeDir: join(dir.path, 'store'), record: false });
+    const spec = kind.schema.parse({ all_sources: true, dir: DISTDIR });
+    const plan = await kind.plan(spec, planContext('place'));
+    expect(plan.distfiles).toEqual(['pkg-1.0.tar.gz']);
+    mkdirSync(rootPath, { recursive: true });
+    const outcome = await kind.run(spec, plan, runContext('place'));
+    expect(Object.keys(outcome?.distfiles ?? {})).toEqual(['pkg-1.0.tar.gz']);
+    expect(readFileSync(join(rootPath, DISTDIR, 'pkg-1.0.tar.gz')).equals(body)).toBe(true);
+    expect(() => kind.schema.parse({ dir: DISTDIR })).toThrow(/name some files, set all_sources, or give a fetch_command/);
   });
 
   it('puts the integrity of each file into the plan, so a changed lock changes the fingerprint', async () => {
     const kind = createDistfilesKind({ lockPath, storeDir: join(dir.path, 'store'), record: false });
-    const spec = kind.schema.parse({ files: ['pkg-1.0.tar.gz'], dir: DISTDIR, fetchCommand: FETCH });
+    const spec = kind.schema.parse({ files: ['pkg-1.0.tar.gz'], dir: DISTDIR, fetch_command: FETCH });
     const before = await kind.plan(spec, planContext('place'));
     expect(JSON.stringify(before.detail)).toContain(sriOf(body));
     const other = randomBytes(10);
@@ -105,7 +123,7 @@ describe('distfiles step kind', () => {
     if (!busyboxPath) ctx.skip('needs busybox-static');
     makeBusyboxRoot(rootPath);
     const kind = createDistfilesKind({ lockPath, storeDir: join(dir.path, 'store'), record: false });
-    const spec = kind.schema.parse({ files: ['pkg-1.0.tar.gz'], dir: DISTDIR, fetchCommand: FETCH });
+    const spec = kind.schema.parse({ files: ['pkg-1.0.tar.gz'], dir: DISTDIR, fetch_command: FETCH });
     const plan = await kind.plan(spec, planContext('place'));
     const run = runContext('place');
     const outcome = await kind.run(spec, plan, run);
@@ -138,7 +156,7 @@ describe('distfiles step kind', () => {
     const extra = randomBytes(5000);
     server.route('/extra-0.1.tar.gz', extra);
     const kind = createDistfilesKind({ lockPath, storeDir: join(dir.path, 'store'), record: true });
-    const spec = kind.schema.parse({ files: ['pkg-1.0.tar.gz'], dir: DISTDIR, fetchCommand: FETCH });
+    const spec = kind.schema.parse({ files: ['pkg-1.0.tar.gz'], dir: DISTDIR, fetch_command: FETCH });
     await kind.run(spec, await kind.plan(spec, planContext('emerge-world')), runContext('emerge-world'));
 
     const fetched = await portageFetch(`${server.url}/extra-0.1.tar.gz`, 'extra-0.1.tar.gz.__download__');
