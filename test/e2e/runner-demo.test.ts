@@ -80,6 +80,21 @@ describe('the demo recipe, end to end through the CLI', () => {
     expect((await cli(['audit', '--work', work])).exitCode).toBe(0);
   });
 
+  it('draws the step tree in a terminal (listr2), with the last output lines and a timer per step', async (ctx) => {
+    needsTool(ctx, 'script', 'bsdutils');
+    const command = `stty cols 120 rows 40; ${process.execPath} ${join(projectRoot, 'bin/bootstrap.js')} run --recipe demo --work ${work}`;
+    const result = await execa('script', ['-qec', command, '/dev/null'], { reject: false, env: { TERM: 'xterm', CI: '', NO_COLOR: '1' } });
+    expect(result.exitCode).toBe(0);
+    const screen = String(result.stdout).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    for (const step of ['busybox-root', 'probe', 'config', 'check', 'pack', 'report']) expect(screen).toMatch(new RegExp(`✔ ${step} \\[[0-9.]+m?s\\]`));
+    expect(screen).toContain('› all checks passed');
+    expect(screen).toContain('Run finished.');
+    // A second run shows each step's duration from the first as its estimate.
+    const again = await execa('script', ['-qec', `${command} --fresh`, '/dev/null'], { reject: false, env: { TERM: 'xterm', CI: '', NO_COLOR: '1' } });
+    expect(again.exitCode).toBe(0);
+    expect(String(again.stdout)).toMatch(/pack \(took 0:0\d last time\)/);
+  });
+
   it('reports progress as JSON lines with --json', async () => {
     const result = await cli(['run', '--recipe', 'demo', '--work', work, '--json']);
     expect(result.exitCode).toBe(0);
