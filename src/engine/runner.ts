@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { isBootstrapError } from '../util/errors.js';
@@ -26,7 +26,7 @@ export interface ExecuteOptions {
   plan: Plan;
   workDir: string;
   journal: JournalWriter;
-  /** The run so far (attempt numbers continue from it). */
+  /** The run so far, or the one a --fresh run replaces: attempt numbers continue from it. */
   state: RunState | undefined;
   startIndex: number;
   /** Stop after this step; `resume` continues later. */
@@ -129,7 +129,9 @@ class Log implements StepLog {
     private readonly onLine: (line: string) => void,
     private readonly onNote: (line: string) => void,
   ) {
-    this.stream = createWriteStream(path, { flags: 'wx' });
+    // Opened here, before the step starts: a log is never overwritten, and a failure to create
+    // it is an error of the run, not an unhandled stream event.
+    this.stream = createWriteStream(path, { fd: openSync(path, 'wx') });
   }
 
   write(chunk: string | Buffer): void {

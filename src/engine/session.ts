@@ -158,7 +158,8 @@ async function execute(plan: Plan, work: string, journal: JournalWriter, state: 
       plan,
       workDir: work,
       journal,
-      state,
+      // Attempt numbers go on from the previous run (--fresh keeps its logs beside the new ones).
+      state: history ?? state,
       startIndex,
       reporter: control.reporter,
       runScript: deps.runScript,
