@@ -48,8 +48,8 @@ export interface RunResumedEvent {
   steps: string[];
 }
 
-export interface StepStartedEvent {
-  type: 'step-started';
+/** What every event about one attempt of a step says. */
+interface StepAttemptEvent {
   time: string;
   step: string;
   attempt: number;
@@ -57,27 +57,21 @@ export interface StepStartedEvent {
   log: string;
 }
 
-export interface StepFinishedEvent {
+export interface StepStartedEvent extends StepAttemptEvent {
+  type: 'step-started';
+}
+
+export interface StepFinishedEvent extends StepAttemptEvent {
   type: 'step-finished';
-  time: string;
-  step: string;
-  attempt: number;
-  fingerprint: string;
   durationMs: number;
-  log: string;
   /** sha256 hex of the log file when the step finished. */
   logDigest: string;
   outcome: StepOutcome;
 }
 
-export interface StepFailedEvent {
+export interface StepFailedEvent extends StepAttemptEvent {
   type: 'step-failed';
-  time: string;
-  step: string;
-  attempt: number;
-  fingerprint: string;
   durationMs: number;
-  log: string;
   exitCode: number | null;
   message: string;
   tail: string[];
