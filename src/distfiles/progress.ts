@@ -117,7 +117,7 @@ export async function withFetchProgress<T>(
         rendererOptions: { bottomBar: 8, persistentOutput: true },
       },
     ],
-    { exitOnError: true, rendererOptions: { collapseErrors: false } },
+    { exitOnError: true, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
   );
   await list.run();
   return result as T;

@@ -40,6 +40,6 @@ export async function withPackProgress<T>(
         });
       },
     },
-  ], { exitOnError: true, rendererOptions: { collapseErrors: false } }).run();
+  ], { exitOnError: true, registerSignalListeners: false, rendererOptions: { collapseErrors: false } }).run();
   return result as T;
 }

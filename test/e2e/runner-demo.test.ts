@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -93,6 +94,20 @@ describe('the demo recipe, end to end through the CLI', () => {
     const again = await execa('script', ['-qec', `${command} --fresh`, '/dev/null'], { reject: false, env: { TERM: 'xterm', CI: '', NO_COLOR: '1' } });
     expect(again.exitCode).toBe(0);
     expect(String(again.stdout)).toMatch(/pack \(took 0:0\d last time\)/);
+  });
+
+  it('in a terminal too, SIGINT records interrupted and exits 130 (listr2 does not exit first)', async (ctx) => {
+    needsTool(ctx, 'script', 'bsdutils');
+    const command = `stty cols 120 rows 40; ${process.execPath} ${join(projectRoot, 'bin/bootstrap.js')} run --recipe demo --work ${work} --slow 120; echo "exit=$?"`;
+    const tty = execa('script', ['-qec', command, '/dev/null'], { reject: false, stdin: 'pipe', env: { TERM: 'xterm', CI: '', NO_COLOR: '1' } });
+    children.push(tty);
+    await waitFor(started(work, 'slow'), 30_000, 'the slow step');
+    // The bootstrap process itself, not the script(1) or sh whose arguments also name it.
+    const pid = execFileSync('pgrep', ['-f', `^${process.execPath} \\S*bootstrap.js run --recipe demo --work ${work}`], { encoding: 'utf8' }).trim();
+    process.kill(Number(pid), 'SIGINT');
+    const result = await tty;
+    expect(String(result.stdout)).toContain('exit=130');
+    expect(journalEvents(work).at(-1)).toMatchObject({ type: 'interrupted', step: 'slow', signal: 'SIGINT' });
   });
 
   it('reports progress as JSON lines with --json', async () => {

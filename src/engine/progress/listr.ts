@@ -11,7 +11,8 @@ interface Slot {
 /**
  * The terminal view: a task per step with elapsed time, the estimate from the last run and
  * the last lines of output. listr2 drives its tasks itself, so each task waits on the
- * runner's events for its step.
+ * runner's events for its step. listr2's own SIGINT handler would exit the process at once,
+ * before the step is stopped and `interrupted` is journalled: the runner handles signals.
  */
 export function listrReporter(): Reporter {
   const slots = new Map<string, Slot>();
@@ -43,7 +44,7 @@ export function listrReporter(): Reporter {
           rendererOptions: { outputBar: 5, persistentOutput: false },
         };
       });
-      const list = new Listr(tasks, { concurrent: false, exitOnError: true, rendererOptions: { timer: PRESET_TIMER, collapseSkips: false } });
+      const list = new Listr(tasks, { concurrent: false, exitOnError: true, registerSignalListeners: false, rendererOptions: { timer: PRESET_TIMER, collapseSkips: false } });
       done = list.run().catch(() => undefined);
     },
     stepSkipped: (step, reason) => slot(step).ended.resolve({ skipped: reason }),
