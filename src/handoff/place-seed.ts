@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { hashFile } from './digests-file.js';
 import type { SeedName } from './names.js';
-import { tempName } from './write-files.js';
+import { tempName } from '../util/temp-name.js';
 
 /** Files Catalyst skips when it globs `<source_subpath>.*` for the seed. */
 export const CATALYST_IGNORED_SUFFIXES = ['.CONTENTS', '.CONTENTS.gz', '.DIGESTS', '.sha256'];
@@ -11,7 +11,7 @@ export const CATALYST_IGNORED_SUFFIXES = ['.CONTENTS', '.CONTENTS.gz', '.DIGESTS
 /**
  * Refuses a builds folder where Catalyst would not find exactly our seed: a file named
  * exactly like `source_subpath` is taken instead of ours, and any other `<stem>.*` (an `.asc`,
- * another compression, a leftover temporary file) makes Catalyst stop with "Ambiguous Filename".
+ * another compression, a visible temporary file left by an older version) makes Catalyst stop with "Ambiguous Filename".
  */
 export async function checkSeedSlot(buildsDir: string, seed: SeedName, relType: string): Promise<void> {
   let names: string[];
@@ -32,7 +32,7 @@ export async function checkSeedSlot(buildsDir: string, seed: SeedName, relType: 
   if (clashing.length > 0) {
     throw new BootstrapError('EHANDOFF_AMBIGUOUS_SEED', `${buildsDir} already holds ${clashing.join(', ')} beside the seed name ${seed.fileName}: Catalyst globs ${seed.stem}.* and stops with "Ambiguous Filename" on more than one match`, {
       found: clashing.join(', '),
-      hint: 'Move those files out of the builds folder (signatures such as .asc belong elsewhere; a .tmp-* file is left over from an interrupted hand-off and can be deleted), or rename your seed.',
+      hint: 'Move those files out of the builds folder (signatures such as .asc belong elsewhere; a .tmp-* file is left over from an interrupted hand-off of an older version and can be deleted), or rename your seed.',
     });
   }
 }

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { mountsUnder } from '../host/mountinfo.js';
 import { findTool } from '../host/tools.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
-import { tempName } from './write-files.js';
+import { tempName } from '../util/temp-name.js';
 
 export interface VmImageOptions {
   /** The bootstrapped root filesystem to copy into the image. */

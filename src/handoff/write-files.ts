@@ -1,15 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BootstrapError, errnoCode } from '../util/errors.js';
+import { tempName } from '../util/temp-name.js';
 
 export interface PendingFile {
   path: string;
   content: string | Buffer;
-}
-
-export function tempName(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /**

@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { execa, type ResultPromise } from 'execa';
 import { mountsUnder } from '../host/mountinfo.js';
 import { findTool } from '../host/tools.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
+import { tempName } from '../util/temp-name.js';
 import { digestsText } from './catalyst-files.js';
 import { checkPackPaths } from './check-paths.js';
 import { DEFAULT_SEED_EXCLUDES, literalPattern, normalizeExcludes } from './exclude.js';
@@ -140,11 +140,6 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
     await Promise.all(Object.values(temps).map((t) => rm(t, { force: true })));
     throw error;
   }
-}
-
-/** A hidden name beside `path` that Catalyst's `<source_subpath>.*` glob cannot pick up. */
-function tempName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /**
