@@ -4,9 +4,12 @@ import { hashFile } from '../distfiles/hash.js';
 import { algorithmsOf, mismatchedAlgorithms, parseIntegrity } from '../distfiles/integrity.js';
 import type { LockEntry } from '../distfiles/lock-schema.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
-import { matchesGlob } from './glob.js';
+import { matchesGlob } from '../util/glob.js';
 import type { Check, CheckStatus, JudgedFinding } from './report.js';
 import { ArchiveError, scanArchive, type BinaryFinding, type UnscannedMember } from './scan-archive.js';
+
+/** Nested archive members are named `outer!inner`: `*` stays within a component and a member. */
+export const MEMBER_SEPARATORS = '/!';
 
 export interface InputsAudit {
   checks: Check[];
@@ -25,7 +28,7 @@ export interface InputsOptions {
  * they are shown (warn) rather than failed, and the report lists the seed first.
  */
 export function judgeFinding(finding: BinaryFinding, entry: Pick<LockEntry, 'kind' | 'allowBinaries'> | undefined): JudgedFinding {
-  const allow = entry?.allowBinaries?.find((a) => matchesGlob(finding.member, a.pattern));
+  const allow = entry?.allowBinaries?.find((a) => matchesGlob(finding.member, a.pattern, MEMBER_SEPARATORS));
   if (allow) return { ...finding, status: 'warn', allowedBy: { pattern: allow.pattern, reason: allow.reason } };
   if (entry?.kind === 'seed') return { ...finding, status: 'warn', allowedBy: { pattern: '*', reason: 'declared binary seed (kind: seed)' } };
   return { ...finding, status: 'fail' };

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BootstrapError } from '../util/errors.js';
+import { globToRegExp } from '../util/glob.js';
 import type { LoadedRecipe } from './recipe/load-recipe.js';
 import { placeholders, renderTemplate } from './render.js';
 
@@ -141,7 +142,7 @@ function detect(pattern: string, param: string): string {
         next.push(join(dir, part));
         continue;
       }
-      const re = new RegExp(`^${part.split('*').map(escapeRegExp).join('[^/]*')}$`);
+      const re = globToRegExp(part);
       let entries: string[] = [];
       try {
         entries = readdirSync(dir);
@@ -159,8 +160,4 @@ function detect(pattern: string, param: string): string {
     });
   }
   return found[0]!.split('/').pop()!;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

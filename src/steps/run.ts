@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { resolveInRoot } from '../host/rooted-fs.js';
 import { StepFailure, type Root, type StepKind } from '../engine/step-kind.js';
+import { globToRegExp } from '../util/glob.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
@@ -58,7 +59,7 @@ async function newestLogTail(root: Root, patterns: string[], since: number): Pro
   for (const pattern of patterns) {
     const dir = await resolveInRoot(root.path, dirname(pattern)).catch(() => undefined);
     if (!dir) continue;
-    const re = new RegExp(`^${basename(pattern).split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const re = globToRegExp(basename(pattern));
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (!re.test(name)) continue;
       const info = await stat(join(dir, name)).catch(() => undefined);

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { packageName, parseDigests } from '../../../src/audit/audit-stage.js';
 import { isTarHeader, sniffContainer } from '../../../src/audit/containers.js';
-import { matchesGlob } from '../../../src/audit/glob.js';
+import { MEMBER_SEPARATORS } from '../../../src/audit/audit-inputs.js';
+import { matchesGlob as matchesPath } from '../../../src/util/glob.js';
+
+const matchesGlob = (path: string, pattern: string) => matchesPath(path, pattern, MEMBER_SEPARATORS);
 import { judgeFinding } from '../../../src/audit/audit-inputs.js';
 
 describe('allow-list globs', () => {
