@@ -23,10 +23,6 @@ export function catalystCommands(specsDir: string, catalyst: string[] = ['cataly
   });
 }
 
-/** Quotes argv for a POSIX shell, leaving plain words as they are. */
-export function shellQuote(argv: string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
 
 /**
  * `--run CMD` is split on whitespace into argv words and is not given to a shell, so quotes,

@@ -1,6 +1,8 @@
 import { execa } from 'execa';
 import { stat } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { BootstrapError, errnoCode } from '../util/errors.js';
+import { shellWord } from '../util/shell-quote.js';
 import type { Root } from '../engine/step-kind.js';
 import { findTool } from './tools.js';
 import { resolveInRoot } from './rooted-fs.js';
@@ -83,7 +85,7 @@ exit "$status"
 
 export async function runSandboxed(request: SandboxRequest): Promise<{ exitCode: number }> {
   const { root } = request;
-  const script = [root.prelude, request.cwd ? `cd ${shellQuote(request.cwd)} || exit 1` : '', request.script]
+  const script = [root.prelude, request.cwd ? `cd ${shellWord(request.cwd)} || exit 1` : '', request.script]
     .filter((part) => part !== '')
     .join('\n');
   if (Buffer.byteLength(script) > MAX_ARGUMENT) {
@@ -137,7 +139,7 @@ async function spawnTied(argv: string[], request: SandboxRequest): Promise<{ exi
   try {
     const result = await child;
     if (result.exitCode !== undefined) return { exitCode: result.exitCode };
-    return { exitCode: 128 + signalNumber(result.signal) };
+    return { exitCode: 128 + (constants.signals[result.signal as NodeJS.Signals] ?? 0) };
   } finally {
     request.signal.removeEventListener('abort', stop);
   }
@@ -174,14 +176,4 @@ async function checkRoot(root: Root): Promise<void> {
       hint: 'Set roots.<name>.shell in the recipe to a shell that exists in that root.',
     });
   }
-}
-
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
-
-function signalNumber(signal: string | undefined): number {
-  return (signal && SIGNALS[signal]) || 0;
-}
-
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -60,7 +60,8 @@ export const command: CommandModule<object, HandoffArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document' }),
   handler: async (args) => {
     const { explainFsError, handoff } = await import('../../handoff/handoff.js');
-    const { catalystCommands, parseRunPrefix, shellQuote } = await import('../../handoff/commands.js');
+    const { catalystCommands, parseRunPrefix } = await import('../../handoff/commands.js');
+    const { shellQuote } = await import('../../util/shell-quote.js');
     const kleur = (await import('kleur')).default;
     // Checked first, so a bad --run writes nothing.
     const catalyst = args.run === undefined ? undefined : parseRunPrefix(args.run);

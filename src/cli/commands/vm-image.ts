@@ -29,7 +29,7 @@ export const command: CommandModule<object, VmImageArgs> = {
   handler: async (args) => {
     const { buildVmImage } = await import('../../handoff/vm-image.js');
     const { explainFsError } = await import('../../handoff/handoff.js');
-    const { shellQuote } = await import('../../handoff/commands.js');
+    const { shellQuote } = await import('../../util/shell-quote.js');
     const kleur = (await import('kleur')).default;
     if (!args.json) process.stdout.write(`building ${args.out} (${args.size}) from ${args.root} ...\n`);
     const result = await buildVmImage({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { catalystCommands, parseRunPrefix, shellQuote } from '../../../src/handoff/commands.js';
+import { catalystCommands, parseRunPrefix } from '../../../src/handoff/commands.js';
+import { shellQuote } from '../../../src/util/shell-quote.js';
 
 describe('catalystCommands()', () => {
   it('lists stage1, stage3 and the install CD, each with -c catalyst.conf -f spec', () => {
