@@ -1,5 +1,6 @@
 import kleur from 'kleur';
 import { formatDuration } from '../engine/reporter.js';
+import { journalStatus } from '../engine/resume-point.js';
 import type { StatusReport } from '../engine/session.js';
 import { resumeCommand } from './run-control.js';
 
@@ -17,7 +18,7 @@ export function printStatus(report: StatusReport, json: boolean): void {
   const ids = plan ? plan.steps.map((s) => s.id) : state.started.steps;
   const rows = ids.map((id) => {
     const s = state.steps.get(id);
-    const status = point?.views.get(id) ?? (s?.status === 'running' ? 'interrupted' : (s?.status ?? 'pending'));
+    const status = point?.views.get(id) ?? journalStatus(s);
     return { step: id, status, attempts: s?.attempts ?? 0, durationMs: s?.durationMs ?? null, log: s?.log ?? null, exitCode: s?.exitCode ?? null };
   });
   const next = point

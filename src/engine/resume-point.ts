@@ -1,4 +1,4 @@
-import type { RunState, StepStatus } from './fold-journal.js';
+import type { RunState, StepState, StepStatus } from './fold-journal.js';
 import type { Plan } from './plan.js';
 import { BootstrapError } from './../util/errors.js';
 
@@ -13,6 +13,11 @@ export interface ResumePoint {
   views: Map<string, StepView>;
 }
 
+/** A step's status as the journal tells it, outside a live run: `running` means its run died. */
+export function journalStatus(step: StepState | undefined): StepStatus {
+  return step?.status === 'running' ? 'interrupted' : (step?.status ?? 'pending');
+}
+
 /**
  * Root filesystems change in sequence, so a run continues from the first step that is not
  * done with the same fingerprint, and everything after it runs again.
@@ -23,7 +28,7 @@ export function resumePoint(plan: Plan, state: RunState, from?: string): ResumeP
   let reason = 'every step is done';
   for (const step of plan.steps) {
     const s = state.steps.get(step.id);
-    const status: StepStatus = s?.status === 'running' ? 'interrupted' : (s?.status ?? 'pending');
+    const status = journalStatus(s);
     const view: StepView = status === 'done' && s?.fingerprint !== step.fingerprint ? 'changed' : status;
     views.set(step.id, view);
     if (view !== 'done' && startIndex === plan.steps.length) {

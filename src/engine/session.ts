@@ -79,8 +79,7 @@ export async function startRun(request: PlanRequest & RunControl & { fresh?: boo
         steps: plan.steps.map((s) => s.id),
         ...(request.options ? { options: request.options } : {}),
       });
-      const state = foldJournal(readJournal(work)!.events);
-      const result = await execute(plan, work, journal, state, 0, request, deps, previous);
+      const result = await execute(plan, work, journal, 0, request, deps, previous ?? undefined);
       return { plan, result };
     } finally {
       journal.close();
@@ -117,7 +116,7 @@ export async function resumeRun(request: ResumeRequest, deps: EngineDeps): Promi
         given: request.given,
         steps: plan.steps.map((s) => s.id),
       });
-      const result = await execute(plan, work, journal, state, point.startIndex, request, deps, state);
+      const result = await execute(plan, work, journal, point.startIndex, request, deps, state);
       return { plan, result, point };
     } finally {
       journal.close();
@@ -149,17 +148,20 @@ export async function runStatus(workDir: string, deps: EngineDeps): Promise<Stat
   }
 }
 
-async function execute(plan: Plan, work: string, journal: JournalWriter, state: RunState | undefined, startIndex: number, control: RunControl, deps: EngineDeps, history: RunState | undefined): Promise<RunResult> {
+/**
+ * `previous` is the run so far (resume) or the run a --fresh run replaces: its durations are the
+ * estimates, and attempt numbers go on from it, so no log file is ever reused.
+ */
+async function execute(plan: Plan, work: string, journal: JournalWriter, startIndex: number, control: RunControl, deps: EngineDeps, previous: RunState | undefined): Promise<RunResult> {
   const estimates = new Map<string, number>();
-  for (const s of history?.steps.values() ?? []) if (s.finished) estimates.set(s.id, s.finished.durationMs);
+  for (const s of previous?.steps.values() ?? []) if (s.finished) estimates.set(s.id, s.finished.durationMs);
   control.reporter.runStarting({ steps: plan.steps, startIndex, estimates });
   try {
     return await executePlan({
       plan,
       workDir: work,
       journal,
-      // Attempt numbers go on from the previous run (--fresh keeps its logs beside the new ones).
-      state: history ?? state,
+      state: previous,
       startIndex,
       reporter: control.reporter,
       runScript: deps.runScript,
