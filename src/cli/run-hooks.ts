@@ -43,10 +43,7 @@ async function collectAfter(plan: Plan, options: KindOptions, stepId: string): P
 }
 
 async function writeRunProvenance(plan: Plan, work: string, options: KindOptions): Promise<string> {
-  const journal = readJournal(work)!;
-  const state = foldJournal(journal.events)!;
-  const given: Record<string, string> = { ...state.started.given };
-  for (const event of journal.events) if (event.type === 'run-resumed') Object.assign(given, event.given);
+  const state = foldJournal(readJournal(work)!.events)!;
 
   const artifacts: StepArtifact[] = [];
   const used = new Map<string, string>();
@@ -65,7 +62,7 @@ async function writeRunProvenance(plan: Plan, work: string, options: KindOptions
   const path = join(seed ? dirname(seed.path) : work, PROVENANCE_FILE);
   const statement = buildProvenance({
     recipe: state.started.recipe,
-    params: given,
+    params: state.given,
     resolvedParams: plan.params.values,
     runId: state.started.runId,
     startedAt: state.started.time,

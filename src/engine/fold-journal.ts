@@ -21,6 +21,10 @@ export interface RunState {
   started: RunStartedEvent;
   /** Resolved parameters, with changes from later resumes applied. */
   params: Record<string, string>;
+  /** The `--set` values as given, with changes from later resumes applied. */
+  given: Record<string, string>;
+  /** Step ids of the plan as last started or resumed. */
+  planned: string[];
   steps: Map<string, StepState>;
   finished: boolean;
   interrupted: boolean;
@@ -35,6 +39,8 @@ export function foldJournal(events: readonly JournalEvent[]): RunState | undefin
   const state: RunState = {
     started: first,
     params: { ...first.params },
+    given: { ...first.given },
+    planned: [...first.steps],
     steps: new Map(),
     finished: false,
     interrupted: false,
@@ -54,6 +60,8 @@ export function foldJournal(events: readonly JournalEvent[]): RunState | undefin
         break;
       case 'run-resumed':
         Object.assign(state.params, event.given);
+        Object.assign(state.given, event.given);
+        state.planned = [...event.steps];
         state.finished = false;
         state.interrupted = false;
         break;

@@ -56,6 +56,8 @@ describe('journal', () => {
       { type: 'step-started', time: '', step: 'b', attempt: 2, fingerprint: 'fb2', log: 'lb2' },
     ])!;
     expect(state.params.slow).toBe('0');
+    expect(state.given).toEqual({ slow: '0' });
+    expect(state.planned).toEqual(['a', 'b', 'c']);
     expect(state.steps.get('a')).toMatchObject({ status: 'done', durationMs: 10 });
     expect(state.steps.get('b')).toMatchObject({ status: 'running', attempts: 2, fingerprint: 'fb2', log: 'lb2' });
     expect(state.steps.get('c')).toBeUndefined();
