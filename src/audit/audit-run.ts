@@ -20,6 +20,8 @@ export interface RunAuditOptions {
   /** The provenance document; by default the one the journal's run-finished event names. */
   provenancePath?: string;
   stagePath?: string;
+  /** Passed on to verifyProvenance: sha512 hex of files already hashed, by absolute path. */
+  knownSha512?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -115,6 +117,7 @@ export async function auditRun(workDir: string, options: RunAuditOptions = {}): 
       workDir,
       ...(options.stagePath ? { stagePath: options.stagePath } : {}),
       ...(options.lock ? { lock: options.lock } : {}),
+      ...(options.knownSha512 ? { knownSha512: options.knownSha512 } : {}),
     })),
   );
   return checks;

@@ -12,12 +12,19 @@ import { tarMembers } from './tar-members.js';
 export interface StageAuditOptions {
   /** Provenance to compare the seed's digest with; by default provenance.json beside the stage. */
   provenancePath?: string;
+  /**
+   * False when verifyProvenance compares the seed with the provenance subject (given this
+   * audit's `sha512`), so the fact is checked once.
+   */
+  provenanceSubject?: boolean;
 }
 
 export interface StageAudit {
   checks: Check[];
   /** `category/pf` of every package in the stage's var/db/pkg, sorted. */
   packages: string[];
+  /** sha512 hex of the stage's bytes, computed in the same pass. */
+  sha512: string;
 }
 
 /** Catalyst's `.DIGESTS` block names, mapped to node's hash names. */
@@ -107,24 +114,8 @@ export async function auditStage(stagePath: string, options: StageAuditOptions =
     else add(digestsPath, 'digests', 'pass', `${matched.join(' + ')} match${unknown.length ? ` (not checked: ${unknown.join(', ')})` : ''}`);
   }
 
-  const provenancePath = options.provenancePath ?? join(dirname(stagePath), PROVENANCE_FILE);
-  const provenanceText = await readFile(provenancePath, 'utf8').catch(() => undefined);
-  if (provenanceText === undefined) {
-    if (options.provenancePath) add(provenancePath, 'provenance-subject', 'fail', 'the provenance document cannot be read');
-    else add(provenancePath, 'provenance-subject', 'warn', 'no provenance.json beside the stage: nothing ties it to a run');
-  } else {
-    let subject: { name: string; digest: { sha512?: string } } | undefined;
-    try {
-      subject = (JSON.parse(provenanceText) as InTotoStatement).subject?.find((s) => s.name === name);
-    } catch {
-      subject = undefined;
-    }
-    if (!subject) add(provenancePath, 'provenance-subject', 'fail', `the provenance has no subject named ${name}`);
-    else if (subject.digest.sha512 !== computed.get('sha512')) {
-      add(provenancePath, 'provenance-subject', 'fail', `sha512 of ${name} differs from the provenance subject`, [
-        `provenance ${subject.digest.sha512}`, `file       ${computed.get('sha512')}`,
-      ]);
-    } else add(provenancePath, 'provenance-subject', 'pass', `sha512 of ${name} matches the provenance subject`);
+  if (options.provenanceSubject !== false) {
+    await checkProvenanceSubject(options.provenancePath ?? join(dirname(stagePath), PROVENANCE_FILE), options.provenancePath !== undefined, name, computed.get('sha512')!, add);
   }
 
   const sorted = [...packages].sort();
@@ -137,7 +128,34 @@ export async function auditStage(stagePath: string, options: StageAuditOptions =
       ...prebuilt.map((p) => `${p}: its ebuild declares prebuilt files (QA_PREBUILT=${qaPrebuilt.get(p)})`),
     ]);
   } else if (sorted.length > 0) add(name, 'binary-packages', 'pass', `${sorted.length} packages, none a binary distribution`);
-  return { checks, packages: sorted };
+  return { checks, packages: sorted, sha512: computed.get('sha512')! };
+}
+
+async function checkProvenanceSubject(
+  provenancePath: string,
+  given: boolean,
+  name: string,
+  sha512: string,
+  add: (subject: string, check: string, status: CheckStatus, reason: string, details?: string[]) => void,
+): Promise<void> {
+  const provenanceText = await readFile(provenancePath, 'utf8').catch(() => undefined);
+  if (provenanceText === undefined) {
+    if (given) add(provenancePath, 'provenance-subject', 'fail', 'the provenance document cannot be read');
+    else add(provenancePath, 'provenance-subject', 'warn', 'no provenance.json beside the stage: nothing ties it to a run');
+    return;
+  }
+  let subject: { name: string; digest: { sha512?: string } } | undefined;
+  try {
+    subject = (JSON.parse(provenanceText) as InTotoStatement).subject?.find((s) => s.name === name);
+  } catch {
+    subject = undefined;
+  }
+  if (!subject) add(provenancePath, 'provenance-subject', 'fail', `the provenance has no subject named ${name}`);
+  else if (subject.digest.sha512 !== sha512) {
+    add(provenancePath, 'provenance-subject', 'fail', `sha512 of ${name} differs from the provenance subject`, [
+      `provenance ${subject.digest.sha512}`, `file       ${sha512}`,
+    ]);
+  } else add(provenancePath, 'provenance-subject', 'pass', `sha512 of ${name} matches the provenance subject`);
 }
 
 /** One pass over the stage: every byte into `hashes`, every var/db/pkg entry noted. */

@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { LockEntry } from '../distfiles/lock-schema.js';
 import { BootstrapError } from '../util/errors.js';
 import { auditInputs, scanToChecks } from './audit-inputs.js';
@@ -64,12 +65,21 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     report.findings.push(...scanned.findings);
     report.unscanned.push(...scanned.unscanned);
   }
+  // The stage is hashed first so that verifyProvenance compares its sha512 with the
+  // provenance subject without reading the (multi-GB) seed a second time.
+  const provenanceVerified = options.workDir !== undefined || options.provenancePath !== undefined;
+  const stage = options.stagePath === undefined ? undefined : await auditStage(options.stagePath, {
+    ...(options.provenancePath ? { provenancePath: options.provenancePath } : {}),
+    ...(provenanceVerified ? { provenanceSubject: false } : {}),
+  });
+  const known = stage ? { knownSha512: new Map([[resolve(options.stagePath!), stage.sha512]]) } : {};
   if (options.workDir !== undefined) {
     report.checks.push(
       ...(await auditRun(options.workDir, {
         ...(entries ? { lock: entries } : {}),
         ...(options.provenancePath ? { provenancePath: options.provenancePath } : {}),
         ...(options.stagePath ? { stagePath: options.stagePath } : {}),
+        ...known,
       })),
     );
   } else if (options.provenancePath !== undefined) {
@@ -78,11 +88,11 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         provenancePath: options.provenancePath,
         ...(options.stagePath ? { stagePath: options.stagePath } : {}),
         ...(entries ? { lock: entries } : {}),
+        ...known,
       })),
     );
   }
-  if (options.stagePath !== undefined) {
-    const stage = await auditStage(options.stagePath, options.provenancePath ? { provenancePath: options.provenancePath } : {});
+  if (stage) {
     report.checks.push(...stage.checks);
     report.packages = stage.packages;
   }

@@ -212,6 +212,8 @@ export interface VerifyOptions {
   stagePath?: string;
   /** Lock entries by name: every distfile in the document must be there with the same digests. */
   lock?: ReadonlyMap<string, LockEntry>;
+  /** sha512 hex of files already hashed (by absolute path), e.g. by auditStage: not hashed again. */
+  knownSha512?: ReadonlyMap<string, string>;
 }
 
 async function sha(path: string, algorithm: 'sha512' | 'sha256'): Promise<string> {
@@ -249,6 +251,9 @@ export async function verifyProvenance(options: VerifyOptions): Promise<Check[]>
     add(where, 'subject', 'warn', 'the document has no subject: the run reported no seed tarball, so nothing on disk is tied to it');
   }
   const predicate = statement.predicate;
+  if (options.stagePath && !statement.subject.some((s) => s.name === basename(options.stagePath!))) {
+    add(basename(options.stagePath), 'subject', 'fail', `the provenance has no subject named ${basename(options.stagePath)}`);
+  }
 
   for (const subject of statement.subject) {
     const file = options.stagePath && basename(options.stagePath) === subject.name ? options.stagePath : join(dirname(where), subject.name);
@@ -257,7 +262,7 @@ export async function verifyProvenance(options: VerifyOptions): Promise<Check[]>
       add(subject.name, 'subject', 'fail', `the seed ${file} is not there to compare with`);
       continue;
     }
-    const found = await sha(file, 'sha512');
+    const found = options.knownSha512?.get(resolve(file)) ?? (await sha(file, 'sha512'));
     if (found === subject.digest.sha512) add(subject.name, 'subject', 'pass', `sha512 of ${file} matches`);
     else add(subject.name, 'subject', 'fail', `sha512 of ${file} differs from the provenance subject`, [`expected ${subject.digest.sha512}`, `found    ${found}`]);
   }
