@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { resolveInRoot } from '../host/rooted-fs.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
+import { shellWord } from '../util/shell-quote.js';
 import { renderCatalystConf } from './catalyst-conf.js';
 import { parseDigests, verifyAgainstDigests } from './digests-file.js';
 import { checkSafeName, parseProfile, parseSeedName } from './names.js';
@@ -85,7 +86,8 @@ export const TREEISH_PLACEHOLDER = '@TREEISH@';
 
 /** The shell command that fills the placeholder from the one snapshot `catalyst --snapshot` made. */
 export function setTreeishCommand(storedir: string, specsDir: string): string {
-  return `T=$(ls ${join(storedir, 'snapshots')} | sed -n 's/^gentoo-\\(.*\\)\\.sqfs$/\\1/p') && sed -i "s/${TREEISH_PLACEHOLDER}/$T/" ${join(specsDir, '*.spec')}`;
+  // The glob stays outside the quotes, so the shell still expands it.
+  return `T=$(ls ${shellWord(join(storedir, 'snapshots'))} | sed -n 's/^gentoo-\\(.*\\)\\.sqfs$/\\1/p') && sed -i "s/${TREEISH_PLACEHOLDER}/$T/" ${shellWord(join(specsDir, '/'))}*.spec`;
 }
 
 export const RELENG_FOLDER = 'releng';
