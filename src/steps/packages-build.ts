@@ -41,7 +41,8 @@ export function createPackagesBuildKind(): StepKind<Spec> {
         });
       }
       const summary = [`stack profile ${spec.profile} from ${posix.join(spec.repo, 'profiles')} in ${ctx.root.name}; write its packages.build list to ${spec.out}`];
-      if (spec.preview_repo !== '') {
+      // Only `bootstrap plan` previews: a run must not depend on a host repository it never uses.
+      if (ctx.preview && spec.preview_repo !== '') {
         const preview = await stackPackagesBuild(posix.join(spec.preview_repo, 'profiles'), spec.profile).catch((error: unknown) => {
           if (error instanceof BootstrapError) {
             throw new BootstrapError(error.code, `step ${ctx.stepId}: previewing from ${spec.preview_repo}: ${error.message}`, { hint: error.hint });

@@ -43,12 +43,16 @@ describe('the packages-build step kind', () => {
     const kind = createPackagesBuildKind();
     const ctx = contexts('<target>', []);
     const base = { repo: '/var/db/repos/gentoo', profile: 'leaf', out: '/var/tmp/bootstrap/packages.build' };
-    const without = await kind.plan(kind.schema.parse(base), ctx.plan);
-    const withPreview = await kind.plan(kind.schema.parse({ ...base, preview_repo: stack }), ctx.plan);
+    const preview = { ...ctx.plan, preview: true };
+    const without = await kind.plan(kind.schema.parse(base), preview);
+    const withPreview = await kind.plan(kind.schema.parse({ ...base, preview_repo: stack }), preview);
     expect(withPreview.detail).toEqual(without.detail);
     expect(withPreview.summary).toContain(`packages.build from ${stack} (6 atoms):`);
     expect(withPreview.summary).toContain('  a/four');
     expect(without.summary.join('\n')).not.toContain('a/four');
+    // A run's plan never reads the host repository, even a broken one.
+    const forRun = await kind.plan(kind.schema.parse({ ...base, preview_repo: '/nonexistent' }), ctx.plan);
+    expect(forRun.detail).toEqual(without.detail);
   });
 
   it('refuses a profile path that leaves profiles/', () => {
