@@ -61,7 +61,10 @@ export async function ensureDistfiles(options: EnsureOptions): Promise<EnsuredFi
   } finally {
     await session.close();
   }
-  if (options.signal?.aborted) throw new BootstrapError('EINTERRUPTED', 'fetching distfiles was interrupted', { exitCode: 130 });
+  if (options.signal?.aborted) {
+    const signal = String(options.signal.reason ?? 'SIGINT');
+    throw new BootstrapError('EINTERRUPTED', `fetching distfiles was interrupted by ${signal}`, { exitCode: signal === 'SIGTERM' ? 143 : 130 });
+  }
   if (failures.length === 1) throw failures[0]!.error;
   if (failures.length > 1) {
     const primary = failures.find((f) => !(isBootstrapError(f.error) && f.error.code === 'EINTERRUPTED')) ?? failures[0]!;

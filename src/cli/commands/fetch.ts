@@ -32,13 +32,11 @@ export const command: CommandModule<object, FetchArgs> = {
     const lockPath = resolve(args.lock);
     const names = args.only ?? [];
     const total = names.length > 0 ? new Set(names).size : Object.keys((await readLock(lockPath)).distfiles).length;
-    const controller = new AbortController();
-    const onSignal = (): void => controller.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const { interruptSignal } = await import('../run-control.js');
+    const interrupt = interruptSignal();
     try {
       const files = await withFetchProgress(total, { quiet: args.json }, (onProgress) =>
-        ensureDistfiles({ lockPath, storeDir: resolve(args.dest), names, mirrors: args.mirror, jobs: args.jobs, pin: args.pin, onProgress, signal: controller.signal }),
+        ensureDistfiles({ lockPath, storeDir: resolve(args.dest), names, mirrors: args.mirror, jobs: args.jobs, pin: args.pin, onProgress, signal: interrupt.signal }),
       );
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ dest: resolve(args.dest), files }, null, 2)}\n`);
@@ -47,8 +45,7 @@ export const command: CommandModule<object, FetchArgs> = {
         process.stdout.write(`${Object.keys(files).length} distfiles verified in ${resolve(args.dest)} (${mib(bytes)})\n`);
       }
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupt.dispose();
     }
   },
 };
