@@ -115,6 +115,7 @@ export async function auditRun(workDir: string, options: RunAuditOptions = {}): 
     ...(await verifyProvenance({
       provenancePath,
       workDir,
+      journal: { contents: journal, state },
       ...(options.stagePath ? { stagePath: options.stagePath } : {}),
       ...(options.lock ? { lock: options.lock } : {}),
       ...(options.knownSha512 ? { knownSha512: options.knownSha512 } : {}),

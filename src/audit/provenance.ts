@@ -6,7 +6,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { hashFile } from '../distfiles/hash.js';
 import { type HashAlgorithm, parseIntegrity } from '../distfiles/integrity.js';
 import type { LockEntry } from '../distfiles/lock-schema.js';
-import { foldJournal } from '../engine/fold-journal.js';
+import { foldJournal, type RunState } from '../engine/fold-journal.js';
 import { JOURNAL_FILE, readJournal, type JournalContents, type StepFinishedEvent } from '../engine/journal.js';
 import { errnoCode, isBootstrapError } from '../util/errors.js';
 import type { Check, CheckStatus } from './report.js';
@@ -212,6 +212,8 @@ export interface VerifyOptions {
   stagePath?: string;
   /** Lock entries by name: every distfile in the document must be there with the same digests. */
   lock?: ReadonlyMap<string, LockEntry>;
+  /** The journal of `workDir` as the caller already read and folded it: not read again. */
+  journal?: { contents: JournalContents; state: RunState };
   /** sha512 hex of files already hashed (by absolute path), e.g. by auditStage: not hashed again. */
   knownSha512?: ReadonlyMap<string, string>;
 }
@@ -267,7 +269,7 @@ export async function verifyProvenance(options: VerifyOptions): Promise<Check[]>
     else add(subject.name, 'subject', 'fail', `sha512 of ${file} differs from the provenance subject`, [`expected ${subject.digest.sha512}`, `found    ${found}`]);
   }
 
-  if (options.workDir) await verifyAgainstWork(options.workDir, predicate, add);
+  if (options.workDir) await verifyAgainstWork(options.workDir, predicate, add, options.journal);
   if (options.lock) verifyAgainstLock(options.lock, predicate, add);
   return checks;
 }
@@ -286,14 +288,16 @@ function describeShapeProblem(s: InTotoStatement): string | undefined {
 
 type Add = (subject: string, check: string, status: CheckStatus, reason: string, details?: string[]) => void;
 
-async function verifyAgainstWork(workDir: string, predicate: SlsaProvenance, add: Add): Promise<void> {
-  let journal: JournalContents | undefined;
-  try {
-    journal = readJournal(workDir);
-  } catch (error) {
-    if (!isBootstrapError(error)) throw error;
-    add(join(workDir, JOURNAL_FILE), 'journal', 'fail', error.message);
-    return;
+async function verifyAgainstWork(workDir: string, predicate: SlsaProvenance, add: Add, read: VerifyOptions['journal']): Promise<void> {
+  let journal: JournalContents | undefined = read?.contents;
+  if (!read) {
+    try {
+      journal = readJournal(workDir);
+    } catch (error) {
+      if (!isBootstrapError(error)) throw error;
+      add(join(workDir, JOURNAL_FILE), 'journal', 'fail', error.message);
+      return;
+    }
   }
   if (!journal) {
     add(workDir, 'journal', 'fail', `no ${JOURNAL_FILE} in ${workDir} to compare the provenance with`);
@@ -322,7 +326,7 @@ async function verifyAgainstWork(workDir: string, predicate: SlsaProvenance, add
     } else add(journal.path, 'journal-digest', 'pass', `sha256 of the journal as of the provenance matches (${bytes} bytes)`);
   }
 
-  const state = foldJournal(journal.events);
+  const state = read?.state ?? foldJournal(journal.events);
   if (state) {
     const recipe = (predicate.buildDefinition.externalParameters.recipe ?? {}) as { digest?: { sha256?: string } };
     if (recipe.digest?.sha256 !== state.started.recipe.digest) {
