@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { chmod, readFile, rename, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { mkdirInRoot, resolveInRoot } from '../host/rooted-fs.js';
@@ -43,10 +42,6 @@ export function fetchCommandScript(mode: 'sealed' | 'record'): string {
     `printf '%s\\t%s\\n' "\${uri}" "\${name}" >> "\${log}"`,
     '',
   ].join('\n');
-}
-
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Makes the record log's folder writable for Portage's unprivileged fetch user too. */

@@ -10,7 +10,7 @@ import { isValidAtom } from './atom.js';
  */
 
 /** EAPIs Portage 3.0.66.1 can read; a profile declaring another one makes Portage refuse it. */
-export const SUPPORTED_EAPIS: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8'];
+const SUPPORTED_EAPIS: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8'];
 
 export interface ProfileNode {
   /** Absolute path of the profile directory. */
@@ -100,7 +100,7 @@ async function readEapi(dir: string): Promise<string | null> {
  * The significant lines of a profile file, or undefined when it does not exist. As Portage's
  * grabfile: whitespace is collapsed, a word starting with `#` ends the line, empty lines go.
  */
-export async function readProfileLines(file: string): Promise<ProfileLine[] | undefined> {
+async function readProfileLines(file: string): Promise<ProfileLine[] | undefined> {
   const text = await readOptional(file);
   if (text === undefined) return undefined;
   const lines: ProfileLine[] = [];
@@ -138,7 +138,7 @@ export async function stackPackagesBuild(profilesDir: string, profile: string): 
 }
 
 /** Portage's incremental stack_lists over already read files (exported for testing). */
-export function stackLines(files: ProfileLine[][]): StackedList {
+function stackLines(files: ProfileLine[][]): StackedList {
   const atoms: string[] = [];
   const warnings: string[] = [];
   for (const lines of files) {

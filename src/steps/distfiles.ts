@@ -7,7 +7,8 @@ import { ensureDistfiles } from '../distfiles/ensure.js';
 import { describeEvent } from '../distfiles/progress.js';
 import { isPinned } from '../distfiles/lock-schema.js';
 import { readLock } from '../distfiles/read-lock.js';
-import { fetchCommandScript, prepareRecordLog, sha256Hex } from '../distfiles/record.js';
+import { fetchCommandScript, prepareRecordLog } from '../distfiles/record.js';
+import { sha256Hex } from '../engine/fingerprint.js';
 import { mkdirInRoot, resolveInRoot, writeFileInRoot } from '../host/rooted-fs.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 
@@ -99,15 +100,15 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
         ...refusals.map((r) => `a run would refuse this step: ${r.message}`),
       ];
       const writes: StepPlan['writes'] = [];
-      let script: string | undefined;
+      let scriptSha256: string | null = null;
       if (spec.fetch_command) {
-        script = fetchCommandScript(mode);
-        writes.push({ path: spec.fetch_command, sha256: sha256Hex(script), mode: '0755' });
+        scriptSha256 = sha256Hex(fetchCommandScript(mode));
+        writes.push({ path: spec.fetch_command, sha256: scriptSha256, mode: '0755' });
         summary.push(`install the ${mode} fetch command at ${spec.fetch_command}`);
       }
       return {
         summary,
-        detail: { dir: spec.dir, files, fetch_command: spec.fetch_command ?? null, fetch_command_sha256: script ? sha256Hex(script) : null },
+        detail: { dir: spec.dir, files, fetch_command: spec.fetch_command ?? null, fetch_command_sha256: scriptSha256 },
         writes,
         distfiles: names,
       };
