@@ -1,5 +1,6 @@
 import kleur from 'kleur';
 import { Listr } from 'listr2';
+import { mib } from '../util/format.js';
 import type { FetchEvent, FetchEventHandler } from './events.js';
 
 /** Running totals of a fetch: files done, bytes written, and the rate over the last seconds. */
@@ -41,9 +42,8 @@ export class FetchProgress {
   }
 }
 
-export function mib(bytes: number): string {
-  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-}
+// Re-exported for the fetch command, which imports it from here.
+export { mib };
 
 /** One line for a person about an event worth a line of its own, or undefined. */
 export function describeEvent(event: FetchEvent): string | undefined {

@@ -1,9 +1,6 @@
 import { Listr } from 'listr2';
+import { mib } from '../util/format.js';
 import type { PackProgress } from './pack-stage.js';
-
-export function mib(bytes: number): string {
-  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
-}
 
 export function describeProgress({ bytesRead, estimatedTotal }: PackProgress): string {
   const percent = estimatedTotal === 0 ? 100 : Math.min(100, Math.floor((bytesRead * 100) / estimatedTotal));

@@ -6,6 +6,7 @@ import { DEFAULT_SEED_EXCLUDES, normalizeExcludes } from '../stage/exclude.js';
 import { packStage } from '../stage/pack-stage.js';
 import { checkEpoch, compressionFor } from '../stage/tar-command.js';
 import { BootstrapError, isBootstrapError } from '../util/errors.js';
+import { mib } from '../util/format.js';
 
 const schema = z
   .object({
@@ -112,8 +113,4 @@ export function createPackKind(): StepKind<Spec> {
       }
     },
   };
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
 }

@@ -44,7 +44,8 @@ export const command: CommandModule<object, PackArgs> = {
     const { packStage } = await import('../../stage/pack-stage.js');
     const { checkPackPaths } = await import('../../stage/check-paths.js');
     const { compressionFor } = await import('../../stage/tar-command.js');
-    const { mib, withPackProgress } = await import('../../stage/progress.js');
+    const { withPackProgress } = await import('../../stage/progress.js');
+    const { mib } = await import('../../util/format.js');
     const kleur = (await import('kleur')).default;
 
     // An empty SOURCE_DATE_EPOCH counts as unset, as reproducible-builds.org's specification says.
