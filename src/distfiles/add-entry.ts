@@ -2,7 +2,7 @@ import { BootstrapError } from '../util/errors.js';
 import type { FetchEventHandler } from './events.js';
 import { openFetchSession } from './ensure.js';
 import { fetchOne } from './fetch-one.js';
-import { type DistfileKind, LOCKFILE_VERSION, type LockEntry, distfileNameProblem, lockEntrySchema } from './lock-schema.js';
+import { type DistfileKind, LOCKFILE_VERSION, type Lock, type LockEntry, distfileNameProblem, lockEntrySchema } from './lock-schema.js';
 import { readLock } from './read-lock.js';
 import type { FetchTuning } from './tuning.js';
 import { updateLock, writeLock } from './write-lock.js';
@@ -30,8 +30,7 @@ export async function addEntry(options: AddOptions): Promise<{ name: string; ent
   if (problem) throw new BootstrapError('EBADNAME', `distfile name "${name}" ${problem}`, { hint: 'Give a plain file name with --name.' });
   const draft = lockEntrySchema.safeParse({ size: null, integrity: null, urls: [options.url], kind: options.kind ?? 'source' });
   if (!draft.success) throw new BootstrapError('EBADURL', `${options.url}: ${draft.error.issues.map((i) => i.message).join('; ')}`);
-  await ensureLockExists(options.lockPath);
-  if ((await readLock(options.lockPath)).distfiles[name]) {
+  if ((await readOrCreateLock(options.lockPath)).distfiles[name]) {
     throw new BootstrapError('EEXISTS', `${options.lockPath} already has an entry named ${name}`, { hint: 'Edit or remove it first, or choose another --name.' });
   }
   const session = await openFetchSession(options);
@@ -54,12 +53,15 @@ export async function addEntry(options: AddOptions): Promise<{ name: string; ent
   return { name, entry };
 }
 
-async function ensureLockExists(lockPath: string): Promise<void> {
+/** The lock, created empty when it does not exist yet. */
+async function readOrCreateLock(lockPath: string): Promise<Lock> {
   try {
-    await readLock(lockPath);
+    return await readLock(lockPath);
   } catch (error) {
     if ((error as { code?: string }).code !== 'ELOCKMISSING') throw error;
-    await writeLock(lockPath, { lockfileVersion: LOCKFILE_VERSION, distfiles: {} });
+    const lock: Lock = { lockfileVersion: LOCKFILE_VERSION, distfiles: {} };
+    await writeLock(lockPath, lock);
+    return lock;
   }
 }
 
