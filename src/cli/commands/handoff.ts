@@ -102,22 +102,15 @@ export const command: CommandModule<object, HandoffArgs> = {
     }
 
     const { runStages } = await import('../../handoff/run-stages.js');
-    const controller = new AbortController();
-    let signalExit = 0;
-    const onSignal = (name: NodeJS.Signals) => {
-      signalExit = name === 'SIGINT' ? 130 : 143;
-      controller.abort();
-    };
-    // `on`, not `once`: execa's exit hook re-raises a signal when it finds no other listener left.
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const { interruptSignal } = await import('../run-control.js');
+    const interrupt = interruptSignal();
     let outcomes;
     try {
       outcomes = await runStages({
         specsDir: result.specsDir,
         hostSpecsDir: result.hostSpecsDir,
         catalyst,
-        signal: controller.signal,
+        signal: interrupt.signal,
         onOutput: args.follow && !args.json ? (_stage, chunk) => process.stdout.write(chunk) : undefined,
         onStage: (e) => {
           const label = { started: kleur.cyan('run '), skipped: kleur.gray('skip'), done: kleur.green('done'), failed: kleur.red('FAIL'), interrupted: kleur.yellow('stop') }[e.status];
@@ -125,8 +118,7 @@ export const command: CommandModule<object, HandoffArgs> = {
         },
       });
     } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      interrupt.dispose();
     }
     const last = outcomes[outcomes.length - 1];
     const rerun = `bootstrap ${shellQuote(process.argv.slice(2))}`;
@@ -137,7 +129,7 @@ export const command: CommandModule<object, HandoffArgs> = {
       process.exitCode = 1;
     } else if (last?.status === 'interrupted') {
       process.stderr.write(`interrupted in ${last.stage}; log: ${last.logPath}\nTo continue:\n  ${rerun}\n`);
-      process.exitCode = signalExit || 130;
+      process.exitCode = interrupt.signal.reason === 'SIGTERM' ? 143 : 130;
     }
     if (args.json) process.stdout.write(`${JSON.stringify({ ...result, stages: outcomes }, null, 2)}\n`);
   },

@@ -65,14 +65,8 @@ export const command: CommandModule<object, PackArgs> = {
       process.stderr.write(`${kleur.yellow('note:')} not running as root: tar stops at the first file only root may read\n`);
     }
 
-    const controller = new AbortController();
-    const onSignal = (name: NodeJS.Signals) => {
-      const exitCode = name === 'SIGINT' ? 130 : 143;
-      controller.abort(new BootstrapError('EINTERRUPTED', `interrupted by ${name}; ${args.out} is left as it was`, { exitCode }));
-    };
-    // `on`, not `once`: execa's exit hook re-raises a signal when it finds no other listener left.
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const { interruptSignal } = await import('../run-control.js');
+    const interrupt = interruptSignal();
     const mode = args.json ? 'quiet' : args.plain || !process.stdout.isTTY ? 'plain' : 'listr';
     let result;
     try {
@@ -84,12 +78,15 @@ export const command: CommandModule<object, PackArgs> = {
           compress: args.compress as 'xz' | 'zstd' | 'none' | undefined,
           epoch,
           onProgress,
-          signal: controller.signal,
+          signal: interrupt.signal,
         }),
       );
+    } catch (error) {
+      if (!interrupt.signal.aborted) throw error;
+      const name = String(interrupt.signal.reason);
+      throw new BootstrapError('EINTERRUPTED', `interrupted by ${name}; ${args.out} is left as it was`, { exitCode: name === 'SIGINT' ? 130 : 143 });
     } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      interrupt.dispose();
     }
     if (args.json) {
       process.stdout.write(`${JSON.stringify({ ...result, epoch: epoch ?? null }, null, 2)}\n`);
