@@ -35,13 +35,6 @@ export function isCompression(kind: ContainerKind | null): kind is Compression {
   return kind === 'gzip' || kind === 'bzip2' || kind === 'xz' || kind === 'zstd';
 }
 
-/** The host tool for each format node cannot decode, and the Debian package that ships it. */
-const TOOLS: Record<Exclude<Compression, 'gzip'>, [tool: string, debianPackage: string]> = {
-  bzip2: ['bzip2', 'bzip2'],
-  xz: ['xz', 'xz-utils'],
-  zstd: ['zstd', 'zstd'],
-};
-
 /**
  * Decompresses a byte stream. gzip uses node's zlib; node has no bzip2, xz or zstd decoder,
  * so those go through the host's tool (`bzip2 -dc`, ...), which also keeps memory bounded.
@@ -59,8 +52,8 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Buffer
     }
     return;
   }
-  const [tool, debianPackage] = TOOLS[kind];
-  const child = execa(tool, ['-dc'], {
+  // bzip2, xz and zstd are each named for the tool that decodes them.
+  const child = execa(kind, ['-dc'], {
     stdin: 'pipe',
     buffer: { stdout: false, stderr: true },
     encoding: 'buffer',
@@ -76,7 +69,7 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Buffer
     for await (const chunk of child.stdout!) yield chunk as Buffer;
     const result = await child;
     finished = true;
-    const failure = toolFailure(tool, debianPackage, result);
+    const failure = toolFailure(kind, result);
     if (failure) throw failure;
   } finally {
     if (!finished) {

@@ -31,12 +31,12 @@ function parseDefinition(line: string): { name: string; fields: string[] } {
 }
 
 /** unsquashfs before 4.5 has no -pf and answers with its usage text: a tool problem, not a bad image. */
-function unsquashfsFailure(result: Parameters<typeof toolFailure>[2]): Error | undefined {
+function unsquashfsFailure(result: Parameters<typeof toolFailure>[1]): Error | undefined {
   const stderr = result.stderr instanceof Uint8Array ? Buffer.from(result.stderr).toString('utf8') : '';
   if (result.failed && stderr.startsWith('SYNTAX: unsquashfs')) {
-    return new MissingToolError('unsquashfs', 'squashfs-tools', 'is too old to stream an image (-pf needs squashfs-tools 4.5 or later)');
+    return new MissingToolError('unsquashfs', 'is too old to stream an image (-pf needs squashfs-tools 4.5 or later)');
   }
-  return toolFailure('unsquashfs', 'squashfs-tools', result);
+  return toolFailure('unsquashfs', result);
 }
 
 /** Opens and closes the write end until a still-blocked reader has seen end of file. */
@@ -67,7 +67,7 @@ export async function* squashfsMembers(imagePath: string, tmpDir = tmpdir()): As
   let finished = false;
   try {
     const made = await execa('mkfifo', ['-m', '600', fifo], { reject: false });
-    const cannot = toolFailure('mkfifo', 'coreutils', made);
+    const cannot = toolFailure('mkfifo', made);
     if (cannot) throw cannot;
     child = execa('unsquashfs', ['-no-progress', '-pf', fifo, imagePath], { encoding: 'buffer', reject: false });
     const spawned = child;

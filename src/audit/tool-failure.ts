@@ -1,7 +1,9 @@
+import { TOOL_PACKAGES } from '../host/tools.js';
+
 /** A host tool the scan needs is not installed: the content is unscannable here, not bad. */
 export class MissingToolError extends Error {
-  constructor(readonly tool: string, debianPackage: string, what = 'is not installed') {
-    super(`${tool} ${what} (Debian package ${debianPackage})`);
+  constructor(readonly tool: string, what = 'is not installed') {
+    super(`${tool} ${what} (Debian package ${TOOL_PACKAGES[tool] ?? tool})`);
     this.name = 'MissingToolError';
   }
 }
@@ -9,11 +11,10 @@ export class MissingToolError extends Error {
 /** What an execa result of a host tool that read our bytes says went wrong, or undefined. */
 export function toolFailure(
   tool: string,
-  debianPackage: string,
   result: { failed: boolean; code?: string; stderr?: unknown; shortMessage?: string },
 ): Error | undefined {
   if (!result.failed) return undefined;
-  if (result.code === 'ENOENT') return new MissingToolError(tool, debianPackage);
+  if (result.code === 'ENOENT') return new MissingToolError(tool);
   const stderr = result.stderr instanceof Uint8Array ? Buffer.from(result.stderr).toString('utf8').trim() : '';
   return new Error(`${tool}: ${stderr || result.shortMessage || 'failed'}`);
 }

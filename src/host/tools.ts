@@ -17,6 +17,8 @@ export const TOOL_PACKAGES: Record<string, string> = {
   zstd: 'zstd',
   busybox: 'busybox-static',
   unsquashfs: 'squashfs-tools',
+  bzip2: 'bzip2',
+  mkfifo: 'coreutils',
 };
 
 const found = new Map<string, string>();
