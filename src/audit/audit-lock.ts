@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { integrityProblem } from '../distfiles/integrity.js';
+import { algorithmsOf, integrityProblem } from '../distfiles/integrity.js';
 import { DISTFILE_KINDS, type LockEntry, lockEntrySchema } from '../distfiles/lock-schema.js';
 import { parseLock } from '../distfiles/read-lock.js';
 import { BootstrapError, errnoCode, isBootstrapError } from '../util/errors.js';
@@ -68,8 +68,7 @@ export async function auditLock(path: string, options: { strict: boolean }): Pro
       const problem = integrityProblem(integrity);
       if (problem) add(name, 'integrity', 'fail', `integrity ${problem}; sha512 (or stronger) is required`);
       else {
-        const algorithms = integrity.split(/\s+/).filter(Boolean).map((t) => t.split('-')[0]);
-        add(name, 'integrity', 'pass', `pinned: ${algorithms.join(' + ')}${typeof entry.size === 'number' ? `, ${entry.size} bytes` : ''}`);
+        add(name, 'integrity', 'pass', `pinned: ${algorithmsOf(integrity).join(' + ')}${typeof entry.size === 'number' ? `, ${entry.size} bytes` : ''}`);
       }
       if (typeof entry.size !== 'number') add(name, 'pinned', 'fail', 'integrity is set but the size is not');
     }

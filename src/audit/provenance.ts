@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { hashFile } from '../distfiles/hash.js';
-import { type HashAlgorithm, parseIntegrity } from '../distfiles/integrity.js';
+import { base64DigestToHex, type HashAlgorithm, parseIntegrity } from '../distfiles/integrity.js';
 import type { LockEntry } from '../distfiles/lock-schema.js';
 import { foldJournal, type RunState } from '../engine/fold-journal.js';
 import { JOURNAL_FILE, readJournal, type JournalContents, type StepFinishedEvent } from '../engine/journal.js';
@@ -107,7 +107,7 @@ const IN_TOTO_ALGORITHM: Record<HashAlgorithm, string> = { sha512: 'sha512', bla
 export function integrityToDigestSet(integrity: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [algorithm, base64] of Object.entries(parseIntegrity(integrity))) {
-    out[IN_TOTO_ALGORITHM[algorithm as HashAlgorithm]] = Buffer.from(base64!, 'base64').toString('hex');
+    out[IN_TOTO_ALGORITHM[algorithm as HashAlgorithm]] = base64DigestToHex(base64!);
   }
   return out;
 }
@@ -220,7 +220,7 @@ export interface VerifyOptions {
 
 async function sha(path: string, algorithm: 'sha512' | 'sha256'): Promise<string> {
   const { digests } = await hashFile(path, [algorithm]);
-  return Buffer.from(digests[algorithm]!, 'base64').toString('hex');
+  return base64DigestToHex(digests[algorithm]!);
 }
 
 /**

@@ -67,6 +67,11 @@ export function hexDigestToBase64(algorithm: HashAlgorithm, hex: string): string
   return Buffer.from(hex, 'hex').toString('base64');
 }
 
+/** The other way, for in-toto digest sets and tools that print hex. */
+export function base64DigestToHex(base64: string): string {
+  return Buffer.from(base64, 'base64').toString('hex');
+}
+
 /** Algorithms of `expected` whose digest differs from `found` (all must be present in found). */
 export function mismatchedAlgorithms(expected: string, found: Digests): HashAlgorithm[] {
   const want = parseIntegrity(expected);
