@@ -1,54 +1,11 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { hashFile as hashWith } from '../distfiles/hash.js';
+import { DIGESTS_ALGORITHMS, type DigestEntry } from '../stage/catalyst-files.js';
 import { BootstrapError } from '../util/errors.js';
 
-/** Catalyst's DIGESTS algorithm names (upper-cased in the file) and Node's names for them. */
-const ALGORITHMS: Record<string, string> = { SHA512: 'sha512', BLAKE2B: 'blake2b512' };
-
-/** One `<hex>  <name>` line under a `# <ALGO> HASH` header. */
-export interface DigestEntry {
-  algorithm: string;
-  hex: string;
-  fileName: string;
-  line: number;
-}
-
-/**
- * Reads a Catalyst `.DIGESTS` file: blocks of `# <ALGO> HASH` followed by `<hex>  <file>`
- * lines. Unknown algorithms are kept (and ignored when verifying); a hash line with no header
- * before it, or a malformed one, is an error naming the line.
- */
-export function parseDigests(text: string, where: string): DigestEntry[] {
-  const entries: DigestEntry[] = [];
-  let algorithm: string | undefined;
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.trimEnd();
-    if (line === '') return;
-    const header = /^# ([A-Z0-9_-]+) HASH$/.exec(line);
-    if (header) {
-      algorithm = header[1];
-      return;
-    }
-    const hashLine = /^([0-9a-f]+) [ *](.+)$/.exec(line);
-    if (!hashLine || algorithm === undefined) {
-      throw new BootstrapError('EHANDOFF_DIGESTS_FORMAT', `${where}:${index + 1}: not a DIGESTS line`, {
-        expected: '"# SHA512 HASH" (or another algorithm) followed by "<hex>  <file name>" lines',
-        found: line,
-        hint: 'Regenerate the DIGESTS file with `bootstrap pack` or Catalyst.',
-      });
-    }
-    entries.push({ algorithm, hex: hashLine[1]!, fileName: hashLine[2]!.trim(), line: index + 1 });
-  });
-  return entries;
-}
-
-/** Streams the file once through every algorithm Catalyst and we both know. */
+/** Streams the file once through every given DIGESTS algorithm; hex digests by DIGESTS name. */
 export async function hashFile(path: string, algorithms: string[]): Promise<Record<string, string>> {
-  const hashes = Object.fromEntries(algorithms.map((a) => [a, createHash(ALGORITHMS[a]!)]));
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    for (const h of Object.values(hashes)) h.update(chunk as Buffer);
-  }
-  return Object.fromEntries(Object.entries(hashes).map(([a, h]) => [a, h.digest('hex')]));
+  const { digests } = await hashWith(path, algorithms.map((a) => DIGESTS_ALGORITHMS[a]!));
+  return Object.fromEntries(algorithms.map((a) => [a, Buffer.from(digests[DIGESTS_ALGORITHMS[a]!]!, 'base64').toString('hex')]));
 }
 
 /**
@@ -56,7 +13,7 @@ export async function hashFile(path: string, algorithms: string[]): Promise<Reco
  * A SHA512 entry is required: it is what `sha512sum -c` and Catalyst users check.
  */
 export async function verifyAgainstDigests(path: string, fileName: string, entries: DigestEntry[], where: string): Promise<void> {
-  const mine = entries.filter((e) => e.fileName === fileName && ALGORITHMS[e.algorithm] !== undefined);
+  const mine = entries.filter((e) => e.fileName === fileName && DIGESTS_ALGORITHMS[e.algorithm] !== undefined);
   if (!mine.some((e) => e.algorithm === 'SHA512')) {
     throw new BootstrapError('EHANDOFF_DIGESTS_MISSING', `${where} has no SHA512 line for ${fileName}`, {
       hint: 'The DIGESTS file must list the seed under its current name; regenerate it, or rename the seed back.',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDigests } from '../../../src/handoff/digests-file.js';
+import { parseDigests } from '../../../src/stage/catalyst-files.js';
 import { checkSafeName, parseProfile, parseSeedName } from '../../../src/handoff/names.js';
 import { renderSpec } from '../../../src/handoff/spec-file.js';
 import { parseCatalystSpec } from '../../helpers/catalyst-spec.js';

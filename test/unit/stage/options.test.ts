@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { digestsText } from '../../../src/stage/catalyst-files.js';
+import { digestsText, parseDigests } from '../../../src/stage/catalyst-files.js';
 import { DEFAULT_SEED_EXCLUDES, literalPattern, normalizeExcludes } from '../../../src/stage/exclude.js';
 import { digestsOf, sri } from '../../../src/stage/hashing.js';
 import { checkEpoch, compressionFor, compressor, tarCreateArgs, toolEnv } from '../../../src/stage/tar-command.js';
-import { parseDigests } from '../../../src/handoff/digests-file.js';
 
 describe('normalizeExcludes', () => {
   it('anchors every pattern at the root in the ./ form tar matches', () => {
