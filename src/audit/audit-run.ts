@@ -58,8 +58,7 @@ export async function auditRun(workDir: string, options: RunAuditOptions = {}): 
   const state = foldJournal(journal.events)!;
   if (journal.tornBytes > 0) add(journalPath, 'journal', 'warn', `the last ${journal.tornBytes} bytes are a torn line (a crash mid-write); ignored`);
 
-  let planned = state.started.steps;
-  for (const event of journal.events) if (event.type === 'run-resumed') planned = event.steps;
+  const planned = state.planned;
   const unfinished = planned.filter((id) => state.steps.get(id)?.status !== 'done');
   if (unfinished.length > 0) {
     add(journalPath, 'complete', 'fail', `${unfinished.length} of ${planned.length} planned steps did not finish`,

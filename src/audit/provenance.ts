@@ -334,8 +334,7 @@ async function verifyAgainstWork(workDir: string, predicate: SlsaProvenance, add
         `provenance ${recipe.digest?.sha256}`, `journal    ${state.started.recipe.digest}`,
       ]);
     } else add('recipe', 'recipe-digest', 'pass', `${state.started.recipe.name} ${state.started.recipe.version}, sha256 ${state.started.recipe.digest.slice(0, 16)}…`);
-    const given: Record<string, string> = { ...state.started.given };
-    for (const event of journal.events) if (event.type === 'run-resumed') Object.assign(given, event.given);
+    const given = state.given;
     const documented = (predicate.buildDefinition.externalParameters.parameters ?? {}) as Record<string, string>;
     const differing = [...new Set([...Object.keys(given), ...Object.keys(documented)])]
       .filter((key) => given[key] !== documented[key])
