@@ -34,7 +34,7 @@ export function judgeFinding(finding: BinaryFinding, entry: Pick<LockEntry, 'kin
   return { ...finding, status: 'fail' };
 }
 
-export function describeFinding(finding: JudgedFinding): string {
+function describeFinding(finding: JudgedFinding): string {
   const why = finding.allowedBy ? ` (allowed by "${finding.allowedBy.pattern}": ${finding.allowedBy.reason})` : '';
   return `${finding.member}: ${finding.detail}, ${finding.size} bytes${why}`;
 }

@@ -21,8 +21,8 @@ import type { Check, CheckStatus } from './report.js';
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 /** `buildType` names the recipe and its version: `urn:bootstrap:recipe:<name>:<version>`. */
-export const BUILD_TYPE_PREFIX = 'urn:bootstrap:recipe:';
-export const BUILDER_ID = 'urn:bootstrap:cli';
+const BUILD_TYPE_PREFIX = 'urn:bootstrap:recipe:';
+const BUILDER_ID = 'urn:bootstrap:cli';
 export const PROVENANCE_FILE = 'provenance.json';
 
 /** What the runner knows at the end of a run; everything `buildProvenance` needs. */

@@ -15,7 +15,7 @@ import { MissingToolError } from './tool-failure.js';
 import { zipMembers } from './zip-members.js';
 
 /** Joins the path of a member inside nested archives: `outer.tar.gz!dir/inner.tar!bin/tool`. */
-export const NESTING_SEPARATOR = '!';
+const NESTING_SEPARATOR = '!';
 
 export interface BinaryFinding {
   /** The scanned file's name (a distfile name, or the path given). */
@@ -55,7 +55,7 @@ export interface ScanOptions {
   tmpDir?: string;
 }
 
-export const DEFAULT_MAX_DEPTH = 3;
+const DEFAULT_MAX_DEPTH = 3;
 /** gzip inside xz inside bzip2 is already odd; beyond this a member is reported, not unwound. */
 const MAX_COMPRESSION_LAYERS = 3;
 

@@ -11,15 +11,15 @@ export const command: CommandModule = {
       .option('stage', { type: 'string', describe: 'Audit this seed stage3: digests, provenance subject, var/db/pkg' })
       .option('provenance', { type: 'string', describe: 'The provenance document (default: the one the run wrote / beside the stage)' })
       .option('scan', { type: 'string', array: true, describe: 'Also scan these files for prebuilt binaries (repeatable)' })
-      .option('max-depth', { type: 'number', default: 3, describe: 'How many levels of archives inside archives to open' })
+      .option('max-depth', { type: 'number', describe: 'How many levels of archives inside archives to open' })
       .option('strict', { type: 'boolean', default: false, describe: 'Unpinned entries, http-only URLs and unscanned members fail instead of warn' })
       .option('verbose', { type: 'boolean', default: false, describe: 'List passing checks too' })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' }),
   handler: async (argv) => {
     const { BootstrapError } = await import('../../util/errors.js');
     const { runAudit } = await import('../../audit/audit.js');
-    const maxDepth = Number(argv['max-depth']);
-    if (!Number.isInteger(maxDepth) || maxDepth < 0) {
+    const maxDepth = argv['max-depth'] === undefined ? undefined : Number(argv['max-depth']);
+    if (maxDepth !== undefined && (!Number.isInteger(maxDepth) || maxDepth < 0)) {
       throw new BootstrapError('EUSAGE', `--max-depth ${String(argv['max-depth'])}: expected a whole number, 0 or more`);
     }
     const str = (key: string) => (typeof argv[key] === 'string' ? (argv[key] as string) : undefined);
@@ -32,7 +32,7 @@ export const command: CommandModule = {
       provenancePath: str('provenance'),
       scan: (argv.scan as string[] | undefined)?.map(String),
       strict: Boolean(argv.strict),
-      maxDepth,
+      ...(maxDepth !== undefined ? { maxDepth } : {}),
     });
     const failed = report.summary.fail > 0;
     if (argv.json) process.stdout.write(`${JSON.stringify({ ok: !failed, ...report }, null, 2)}\n`);
