@@ -68,10 +68,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   // The stage is hashed first so that verifyProvenance compares its sha512 with the
   // provenance subject without reading the (multi-GB) seed a second time.
   const provenanceVerified = options.workDir !== undefined || options.provenancePath !== undefined;
-  const stage = options.stagePath === undefined ? undefined : await auditStage(options.stagePath, {
-    ...(options.provenancePath ? { provenancePath: options.provenancePath } : {}),
-    ...(provenanceVerified ? { provenanceSubject: false } : {}),
-  });
+  const stage = options.stagePath === undefined ? undefined : await auditStage(options.stagePath, provenanceVerified ? { provenanceSubject: false } : {});
   const known = stage ? { knownSha512: new Map([[resolve(options.stagePath!), stage.sha512]]) } : {};
   if (options.workDir !== undefined) {
     report.checks.push(
