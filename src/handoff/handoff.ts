@@ -76,6 +76,8 @@ export interface HandoffResult {
   timestamp: string;
   /** Every file written or confirmed in place. */
   files: string[];
+  /** SHA-512 (hex) of the placed files the verified DIGESTS vouches for (seed, CONTENTS), by path. */
+  sha512: Record<string, string>;
   /** Things the builder should know before running Catalyst (e.g. a snapshot still missing). */
   notes: string[];
 }
@@ -173,9 +175,10 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   await verifyAgainstDigests(seedPath, seed.fileName, digests, digestsPath);
   const contentsPath = `${seedPath}.CONTENTS.gz`;
   const hasContents = await optionalFile(contentsPath);
-  if (hasContents && digests.some((d) => d.fileName === `${seed.fileName}.CONTENTS.gz`)) {
-    await verifyAgainstDigests(contentsPath, `${seed.fileName}.CONTENTS.gz`, digests, digestsPath);
-  }
+  const contentsVerified = hasContents && digests.some((d) => d.fileName === `${seed.fileName}.CONTENTS.gz`);
+  if (contentsVerified) await verifyAgainstDigests(contentsPath, `${seed.fileName}.CONTENTS.gz`, digests, digestsPath);
+  // verifyAgainstDigests requires a SHA512 line and checked every one.
+  const verifiedSha512 = (fileName: string) => digests.find((d) => d.fileName === fileName && d.algorithm === 'SHA512')!.hex;
 
   const snapshots = await findSnapshots(await here(storedir));
   const notes: string[] = [];
@@ -222,11 +225,14 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   await checkOwnedFolder(hostRepoDir);
 
   const placed = join(buildsDir, seed.fileName);
-  const companions = [{ from: digestsPath, to: `${placed}.DIGESTS` }, ...(hasContents ? [{ from: contentsPath, to: `${placed}.CONTENTS.gz` }] : [])];
+  const companions: Array<{ from: string; to: string; sha512?: string }> = [
+    { from: digestsPath, to: `${placed}.DIGESTS` },
+    ...(hasContents ? [{ from: contentsPath, to: `${placed}.CONTENTS.gz`, sha512: contentsVerified ? verifiedSha512(`${seed.fileName}.CONTENTS.gz`) : undefined }] : []),
+  ];
   // The seed goes last, so that Catalyst never sees it without its DIGESTS.
-  const placements = [...companions, { from: seedPath, to: placed }];
+  const placements = [...companions, { from: seedPath, to: placed, sha512: verifiedSha512(seed.fileName) }];
   const pending = [];
-  for (const p of placements) if (await needsPlacing(p.from, p.to, opts.force === true)) pending.push(p);
+  for (const p of placements) if (await needsPlacing(p.from, p.to, opts.force === true, p.sha512)) pending.push(p);
   for (const p of pending) await placeFile(p.from, p.to);
 
   const portageFiles = await replaceOwnedFolder(
@@ -251,6 +257,7 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     treeish,
     timestamp,
     files: [placed, ...companions.map((c) => c.to), hostConfPath, ...specFiles.map((s) => s.path), ...portageFiles],
+    sha512: Object.fromEntries(placements.flatMap((p) => (p.sha512 === undefined ? [] : [[p.to, p.sha512]]))),
     notes,
   };
 }

@@ -37,12 +37,13 @@ export async function checkSeedSlot(buildsDir: string, seed: SeedName, relType: 
   }
 }
 
-async function sameContent(a: string, b: string): Promise<boolean> {
+/** `sourceSha512` (hex), when already verified, spares hashing a multi-gigabyte source again. */
+async function sameContent(a: string, b: string, sourceSha512?: string): Promise<boolean> {
   const [sa, sb] = await Promise.all([stat(a), stat(b)]);
   if (sa.dev === sb.dev && sa.ino === sb.ino) return true;
   if (sa.size !== sb.size) return false;
-  const [ha, hb] = await Promise.all([hashFile(a, ['SHA512']), hashFile(b, ['SHA512'])]);
-  return ha.SHA512 === hb.SHA512;
+  const [ha, hb] = await Promise.all([sourceSha512 ?? hashFile(a, ['SHA512']).then((h) => h.SHA512), hashFile(b, ['SHA512']).then((h) => h.SHA512)]);
+  return ha === hb;
 }
 
 /**
@@ -50,11 +51,11 @@ async function sameContent(a: string, b: string): Promise<boolean> {
  * A different file there is refused unless `replace`. Checked for every file of a hand-off
  * before any is placed, so a refusal leaves the builds folder as it was.
  */
-export async function needsPlacing(source: string, target: string, replace: boolean): Promise<boolean> {
+export async function needsPlacing(source: string, target: string, replace: boolean, sourceSha512?: string): Promise<boolean> {
   const present = await stat(target).then((s) => s, () => undefined);
   if (!present) return true;
   if (!present.isFile()) throw new BootstrapError('EHANDOFF_SEED_EXISTS', `${target} exists and is not a regular file`, { hint: 'Move it out of the builds folder.' });
-  if (await sameContent(source, target)) return false;
+  if (await sameContent(source, target, sourceSha512)) return false;
   if (!replace) {
     throw new BootstrapError('EHANDOFF_SEED_EXISTS', `${target} already exists with different content`, {
       hint: 'Pass --force to replace it (Catalyst\'s seedcache and autoresume then start over), or rename your seed.',

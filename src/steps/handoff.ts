@@ -148,8 +148,9 @@ export function createHandoffKind(): StepKind<Spec> {
       for (const note of result.notes) ctx.log.note(note);
       const artifacts = [];
       for (const path of result.files) {
-        const { SHA512 } = await hashFile(path, ['SHA512']);
-        artifacts.push({ path, integrity: `sha512-${Buffer.from(SHA512!, 'hex').toString('base64')}`, size: (await stat(path)).size });
+        // The seed and its CONTENTS were hashed against their DIGESTS already; only the small files are hashed here.
+        const sha512 = result.sha512[path] ?? (await hashFile(path, ['SHA512'])).SHA512!;
+        artifacts.push({ path, integrity: `sha512-${Buffer.from(sha512, 'hex').toString('base64')}`, size: (await stat(path)).size });
         ctx.log.note(`wrote ${path}`);
       }
       ctx.log.note('Catalyst is not started by this step; run, in order, as root where Catalyst is installed (docs/catalyst.md):');
