@@ -5,6 +5,7 @@ import { resolveInRoot } from '../host/rooted-fs.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { shellWord } from '../util/shell-quote.js';
 import { renderCatalystConf } from './catalyst-conf.js';
+import { DEFAULT_DISTDIR, DEFAULT_PROFILE, DEFAULT_REL_TYPE, DEFAULT_REPO_BASEDIR, DEFAULT_SUBARCH } from './defaults.js';
 import { parseDigests } from '../stage/catalyst-files.js';
 import { verifyAgainstDigests } from './digests-file.js';
 import { checkSafeName, parseProfile, parseSeedName } from './names.js';
@@ -17,7 +18,7 @@ import { checkOwnedFolder, OWNED_MARKER, OWNED_MARKER_TEXT, replaceOwnedFolder, 
 export interface HandoffOptions {
   /** The seed tarball; `<seed>.DIGESTS` must sit beside it, `<seed>.CONTENTS.gz` may. */
   seed: string;
-  /** Catalyst's storedir (default in the CLI: /var/tmp/catalyst). */
+  /** Catalyst's storedir (default in the CLI: DEFAULT_STOREDIR). */
   storedir: string;
   /** Default `default`. Names the folder under `builds/` and the specs' `rel_type`. */
   relType?: string;
@@ -82,8 +83,6 @@ export interface HandoffResult {
   notes: string[];
 }
 
-export const DEFAULT_PROFILE = 'default/linux/amd64/23.0';
-
 /** releng's placeholder, kept in the specs when the tree-ish is not known yet. */
 export const TREEISH_PLACEHOLDER = '@TREEISH@';
 
@@ -147,8 +146,8 @@ function checkCount(field: string, value: number): number {
  */
 export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   const storedir = resolve(opts.storedir);
-  const relType = checkSafeName('rel_type', opts.relType ?? 'default');
-  const subarch = checkSafeName('subarch', opts.subarch ?? 'amd64');
+  const relType = checkSafeName('rel_type', opts.relType ?? DEFAULT_REL_TYPE);
+  const subarch = checkSafeName('subarch', opts.subarch ?? DEFAULT_SUBARCH);
   const profile = parseProfile(opts.profile ?? DEFAULT_PROFILE);
   const specsDir = resolve(opts.specsDir ?? join(storedir, 'specs'));
   const targetRoot = opts.targetRoot === undefined ? undefined : resolve(opts.targetRoot);
@@ -209,8 +208,8 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   const specTexts = buildSpecs({ subarch, relType, profile, timestamp, treeish, seedSubpath: sourceSubpath, repoDir });
   const confText = renderCatalystConf({
     storedir,
-    distdir: opts.distdir ?? '/var/cache/distfiles',
-    repoBasedir: opts.repoBasedir ?? '/var/db/repos',
+    distdir: opts.distdir ?? DEFAULT_DISTDIR,
+    repoBasedir: opts.repoBasedir ?? DEFAULT_REPO_BASEDIR,
     reposStoredir: opts.reposStoredir,
     jobs,
     loadAverage,

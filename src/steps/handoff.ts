@@ -5,7 +5,8 @@ import type { PlanContext, Root, StepKind } from '../engine/step-kind.js';
 import { catalystCommands } from '../handoff/commands.js';
 import { shellQuote } from '../util/shell-quote.js';
 import { hashFile } from '../handoff/digests-file.js';
-import { DEFAULT_PROFILE, handoff, RELENG_FOLDER } from '../handoff/handoff.js';
+import { DEFAULT_PROFILE, DEFAULT_REL_TYPE, DEFAULT_STOREDIR, DEFAULT_SUBARCH } from '../handoff/defaults.js';
+import { handoff, RELENG_FOLDER } from '../handoff/handoff.js';
 import { checkSafeName, parseProfile, parseSeedName } from '../handoff/names.js';
 import { STAGES } from '../handoff/specs.js';
 import { BootstrapError } from '../util/errors.js';
@@ -23,10 +24,10 @@ const schema = z
      * made from): files go below it, paths inside them are as that system sees them.
      */
     target_root: z.string().min(1).optional(),
-    storedir: absolute.default('/var/tmp/catalyst'),
-    rel_type: z.string().default('default'),
+    storedir: absolute.default(DEFAULT_STOREDIR),
+    rel_type: z.string().default(DEFAULT_REL_TYPE),
     profile: z.string().default(DEFAULT_PROFILE),
-    subarch: z.string().default('amd64'),
+    subarch: z.string().default(DEFAULT_SUBARCH),
     treeish: z.string().min(1).optional(),
     /**
      * With no tree-ish and no snapshot (the usual case at the end of a chain: Catalyst's snapshot

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { DEFAULT_DISTDIR, DEFAULT_PROFILE, DEFAULT_REL_TYPE, DEFAULT_REPO_BASEDIR, DEFAULT_STOREDIR, DEFAULT_SUBARCH } from '../../handoff/defaults.js';
 
 interface HandoffArgs {
   seed: string;
@@ -29,10 +30,10 @@ export const command: CommandModule<object, HandoffArgs> = {
   builder: (yargs) =>
     yargs
       .option('seed', { type: 'string', demandOption: true, describe: 'Seed tarball (with its .DIGESTS beside it)' })
-      .option('storedir', { type: 'string', default: '/var/tmp/catalyst', describe: "Catalyst's storedir" })
-      .option('rel-type', { type: 'string', default: 'default', describe: 'rel_type: the folder under builds/ for the seed and the results' })
-      .option('profile', { type: 'string', default: 'default/linux/amd64/23.0', describe: 'Profile of stage1 and stage3 (the install CD uses <arch>/<version>/no-multilib)' })
-      .option('subarch', { type: 'string', default: 'amd64' })
+      .option('storedir', { type: 'string', default: DEFAULT_STOREDIR, describe: "Catalyst's storedir" })
+      .option('rel-type', { type: 'string', default: DEFAULT_REL_TYPE, describe: 'rel_type: the folder under builds/ for the seed and the results' })
+      .option('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'Profile of stage1 and stage3 (the install CD uses <arch>/<version>/no-multilib)' })
+      .option('subarch', { type: 'string', default: DEFAULT_SUBARCH })
       .option('treeish', { type: 'string', describe: 'Gentoo repository commit of `catalyst --snapshot` (default: the only snapshot in the storedir)' })
       .option('defer-treeish', {
         type: 'boolean',
@@ -44,8 +45,8 @@ export const command: CommandModule<object, HandoffArgs> = {
       .option('specs-dir', { type: 'string', describe: 'Where catalyst.conf, the specs and logs go (default: <storedir>/specs)' })
       .option('jobs', { type: 'number', describe: "catalyst.conf jobs (default: this machine's CPU count)" })
       .option('load-average', { type: 'number', describe: 'catalyst.conf load-average (default: jobs)' })
-      .option('distdir', { type: 'string', default: '/var/cache/distfiles' })
-      .option('repo-basedir', { type: 'string', default: '/var/db/repos' })
+      .option('distdir', { type: 'string', default: DEFAULT_DISTDIR })
+      .option('repo-basedir', { type: 'string', default: DEFAULT_REPO_BASEDIR })
       .option('repos-storedir', { type: 'string', describe: 'Where `catalyst --snapshot` keeps its git clone' })
       .option('force', { type: 'boolean', default: false, describe: 'Replace a different seed of the same name in the builds folder' })
       .option('target-root', {

@@ -1,4 +1,6 @@
 import type { CommandModule } from 'yargs';
+// Static: exclude.ts is small and has no dependencies beyond src/util/errors.ts.
+import { DEFAULT_SEED_EXCLUDES, normalizeExcludes } from '../../stage/exclude.js';
 
 interface PackArgs {
   root: string;
@@ -11,7 +13,7 @@ interface PackArgs {
   json: boolean;
 }
 
-const DEFAULT_EXCLUDES_TEXT = './var/cache/distfiles/* ./var/db/repos/* ./var/tmp/*';
+const DEFAULT_EXCLUDES_TEXT = DEFAULT_SEED_EXCLUDES.join(' ');
 
 export const command: CommandModule<object, PackArgs> = {
   command: 'pack',
@@ -40,7 +42,6 @@ export const command: CommandModule<object, PackArgs> = {
       .example('sudo $0 pack --root DIR --out seed.tar.zst --epoch 1735689600 --exclude ./root/.bash_history', ''),
   handler: async (args) => {
     const { BootstrapError } = await import('../../util/errors.js');
-    const { DEFAULT_SEED_EXCLUDES, normalizeExcludes } = await import('../../stage/exclude.js');
     const { packStage } = await import('../../stage/pack-stage.js');
     const { checkPackPaths } = await import('../../stage/check-paths.js');
     const { compressionFor } = await import('../../stage/tar-command.js');
