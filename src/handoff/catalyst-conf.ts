@@ -20,7 +20,7 @@ export interface CatalystConfSettings {
  * - `seedcache`: start a target from the previous target's work folder when it is still there.
  * No `binhost` key at all: Catalyst then never downloads prebuilt packages.
  */
-export const CATALYST_OPTIONS = ['autoresume', 'kerncache', 'pkgcache', 'seedcache'] as const;
+const CATALYST_OPTIONS = ['autoresume', 'kerncache', 'pkgcache', 'seedcache'] as const;
 
 /** Catalyst 4's `catalyst.conf` (TOML), with only keys Catalyst 4 knows. */
 export function renderCatalystConf(s: CatalystConfSettings): string {

@@ -87,7 +87,7 @@ export interface HandoffResult {
 export const TREEISH_PLACEHOLDER = '@TREEISH@';
 
 /** The shell command that fills the placeholder from the one snapshot `catalyst --snapshot` made. */
-export function setTreeishCommand(storedir: string, specsDir: string): string {
+function setTreeishCommand(storedir: string, specsDir: string): string {
   // The glob stays outside the quotes, so the shell still expands it.
   return `T=$(ls ${shellWord(join(storedir, 'snapshots'))} | sed -n 's/^gentoo-\\(.*\\)\\.sqfs$/\\1/p') && sed -i "s/${TREEISH_PLACEHOLDER}/$T/" ${shellWord(join(specsDir, '/'))}*.spec`;
 }

@@ -51,7 +51,7 @@ export function parseProfile(profile: string): ParsedProfile {
 export type Compression = 'xz' | 'zstd' | 'bzip2' | 'gzip' | 'none';
 
 /** The suffixes Catalyst recognises for a seed, longest first so `.tar` matches last. */
-export const SEED_SUFFIXES: ReadonlyArray<{ suffix: string; compression: Compression }> = [
+const SEED_SUFFIXES: ReadonlyArray<{ suffix: string; compression: Compression }> = [
   { suffix: '.tar.xz', compression: 'xz' },
   { suffix: '.tar.zst', compression: 'zstd' },
   { suffix: '.tar.bz2', compression: 'bzip2' },

@@ -6,7 +6,7 @@ import type { SeedName } from './names.js';
 import { tempName } from '../util/temp-name.js';
 
 /** Files Catalyst skips when it globs `<source_subpath>.*` for the seed. */
-export const CATALYST_IGNORED_SUFFIXES = ['.CONTENTS', '.CONTENTS.gz', '.DIGESTS', '.sha256'];
+const CATALYST_IGNORED_SUFFIXES = ['.CONTENTS', '.CONTENTS.gz', '.DIGESTS', '.sha256'];
 
 /**
  * Refuses a builds folder where Catalyst would not find exactly our seed: a file named

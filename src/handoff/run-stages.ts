@@ -37,7 +37,7 @@ export interface RunStagesOptions {
   tailLines?: number;
 }
 
-export function logsDir(specsDir: string): string {
+function logsDir(specsDir: string): string {
   return join(specsDir, 'logs');
 }
 

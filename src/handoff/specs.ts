@@ -32,13 +32,13 @@ function isoProfile(p: ParsedProfile): string {
  * releng's version stamps name the profile flavour (`systemd-…`, `desktop-systemd-…`); the
  * plain 23.0 profile is OpenRC. The stamp ends up in the stage file names.
  */
-export function stageVersionStamp(s: SpecSettings): string {
+function stageVersionStamp(s: SpecSettings): string {
   const flavour = s.profile.flavour.length > 0 ? s.profile.flavour.join('-') : 'openrc';
   return `${flavour}-${s.timestamp}`;
 }
 
 /** Where Catalyst writes a target's result, relative to `$storedir/builds`, without suffix. */
-export function outputSubpath(s: SpecSettings, target: string, versionStamp: string): string {
+function outputSubpath(s: SpecSettings, target: string, versionStamp: string): string {
   return `${s.relType}/${target}-${s.subarch}-${versionStamp}`;
 }
 

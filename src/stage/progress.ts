@@ -2,7 +2,7 @@ import { Listr } from 'listr2';
 import { mib } from '../util/format.js';
 import type { PackProgress } from './pack-stage.js';
 
-export function describeProgress({ bytesRead, estimatedTotal }: PackProgress): string {
+function describeProgress({ bytesRead, estimatedTotal }: PackProgress): string {
   const percent = estimatedTotal === 0 ? 100 : Math.min(100, Math.floor((bytesRead * 100) / estimatedTotal));
   return `${mib(bytesRead)} of ${mib(estimatedTotal)} read (${percent}%)`;
 }

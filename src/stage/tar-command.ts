@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { BootstrapError } from '../util/errors.js';
 
 export type Compression = 'xz' | 'zstd' | 'none';
-export const COMPRESSIONS: readonly Compression[] = ['xz', 'zstd', 'none'];
+const COMPRESSIONS: readonly Compression[] = ['xz', 'zstd', 'none'];
 
 /** File name endings Catalyst detects each compression by; the first is the one we suggest. */
 const SUFFIXES: Record<Compression, string[]> = {
