@@ -1,11 +1,12 @@
 import { hashFile as hashWith } from '../distfiles/hash.js';
+import { base64DigestToHex } from '../distfiles/integrity.js';
 import { DIGESTS_ALGORITHMS, type DigestEntry } from '../stage/catalyst-files.js';
 import { BootstrapError } from '../util/errors.js';
 
 /** Streams the file once through every given DIGESTS algorithm; hex digests by DIGESTS name. */
 export async function hashFile(path: string, algorithms: string[]): Promise<Record<string, string>> {
   const { digests } = await hashWith(path, algorithms.map((a) => DIGESTS_ALGORITHMS[a]!));
-  return Object.fromEntries(algorithms.map((a) => [a, Buffer.from(digests[DIGESTS_ALGORITHMS[a]!]!, 'base64').toString('hex')]));
+  return Object.fromEntries(algorithms.map((a) => [a, base64DigestToHex(digests[DIGESTS_ALGORITHMS[a]!]!)]));
 }
 
 /**
