@@ -4,10 +4,14 @@ import { BootstrapError } from '../util/errors.js';
 export type Compression = 'xz' | 'zstd' | 'none';
 const COMPRESSIONS: readonly Compression[] = ['xz', 'zstd', 'none'];
 
-/** File name endings Catalyst detects each compression by; the first is the one we suggest. */
+/**
+ * File name endings Catalyst detects each compression by. Only the `.tar.*` forms: they are
+ * what `bootstrap handoff` (src/handoff/names.ts) accepts as a seed, so a packed seed can
+ * always be handed off.
+ */
 const SUFFIXES: Record<Compression, string[]> = {
-  xz: ['.tar.xz', '.txz'],
-  zstd: ['.tar.zst', '.tzst'],
+  xz: ['.tar.xz'],
+  zstd: ['.tar.zst'],
   none: ['.tar'],
 };
 
