@@ -43,7 +43,6 @@ export class FetchProgress {
 }
 
 // Re-exported for the fetch command, which imports it from here.
-export { mib };
 
 /** One line for a person about an event worth a line of its own, or undefined. */
 export function describeEvent(event: FetchEvent): string | undefined {

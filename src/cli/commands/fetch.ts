@@ -27,7 +27,8 @@ export const command: CommandModule<object, FetchArgs> = {
     const { BootstrapError } = await import('../../util/errors.js');
     const { ensureDistfiles } = await import('../../distfiles/ensure.js');
     const { readLock } = await import('../../distfiles/read-lock.js');
-    const { withFetchProgress, mib } = await import('../../distfiles/progress.js');
+    const { withFetchProgress } = await import('../../distfiles/progress.js');
+    const { mib } = await import('../../util/format.js');
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new BootstrapError('EUSAGE', `--jobs ${args.jobs}: give a whole number of 1 or more`);
     const lockPath = resolve(args.lock);
     const names = args.only ?? [];
