@@ -8,6 +8,7 @@ import { describeEvent } from '../distfiles/progress.js';
 import { isPinned } from '../distfiles/lock-schema.js';
 import { readLock } from '../distfiles/read-lock.js';
 import { fetchCommandScript, prepareRecordLog } from '../distfiles/record.js';
+import { unpinnedMessage } from '../distfiles/unpinned.js';
 import { sha256Hex } from '../engine/fingerprint.js';
 import { mkdirInRoot, resolveInRoot, writeFileInRoot } from '../host/rooted-fs.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
@@ -83,9 +84,8 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
           );
         } else if (!isPinned(entry) && !allowUnpinned) {
           refusals.push(
-            new BootstrapError('EUNPINNED', `step ${ctx.stepId}: distfile "${name}" is not pinned in ${options.lockPath}`, {
-              hint: 'Pin it (`bootstrap lock import-manifest`, or `bootstrap fetch --pin`), or run with --record to pin on first use.',
-            }),
+            // One line that says exactly what to do; no separate hint.
+            new BootstrapError('EUNPINNED', `step ${ctx.stepId}: ${unpinnedMessage(name, entry, options)}`),
           );
         }
       }

@@ -81,7 +81,11 @@ describe('distfiles step kind', () => {
     });
     await expect(sealed.plan({ files: ['later-2.0.tar.gz'], dir: DISTDIR, all_sources: false }, planContext('place'))).rejects.toMatchObject({ code: 'EUNPINNED' });
     const preview = await sealed.plan({ files: ['later-2.0.tar.gz', 'nope.tar'], dir: DISTDIR, all_sources: false }, planContext('place', true));
-    expect(preview.summary).toContain(`a run would refuse this step: step place: distfile "later-2.0.tar.gz" is not pinned in ${lockPath}`);
+    expect(preview.summary).toContain(
+      `a run would refuse this step: step place: later-2.0.tar.gz is unpinned in ${lockPath}: pin it from its package's Gentoo Manifest with ` +
+        `\`bootstrap lock import-manifest MANIFEST --lock ${lockPath}\`, or with \`bootstrap fetch --pin --only later-2.0.tar.gz --lock ${lockPath} --dest ${join(dir.path, 'store')}\` ` +
+        '(trust on first use; the lock records where the bytes came from), or run with --record to pin it on first use',
+    );
     expect(preview.summary).toContain(`a run would refuse this step: step place: distfile "nope.tar" is not in ${lockPath}`);
     const recording = createDistfilesKind({ lockPath, storeDir: join(dir.path, 'store'), record: true });
     const plan = await recording.plan({ files: ['later-2.0.tar.gz'], dir: DISTDIR, all_sources: false }, planContext('place'));

@@ -9,6 +9,9 @@ import { projectRoot } from '../../helpers/env.js';
 
 const SHA512 = '10e8a4b1e2327e062aef4f85860e76ebcd7a29e4c19e152ff7edec4a38316982b5bcfde4ab69da6bcb931258d264c2b6cb40cb5f635f9e6f6eba1ed5976267cb';
 const BLAKE2B = '05e38681de219413573e8b1a7f36d2f7e87734f68a929ecdeb5ae6017076fbfd67b897448980e047689ef4b154d2dcd1a90162367a6a5babab45f1ef36f09325';
+// Gentoo's sys-apps/portage Manifest, DIST portage-3.0.66.1.tar.bz2 (../shared/real/DIST).
+const PORTAGE_SHA512 = 'fcd3d4d3dcfdb67cbcdb0f4854860f073b4a9d41dadc97a3e6f890e3c75091aceec5622e97495741622b5c390309f05dec35b9e951d7ee7a78e28a9b3ed2939d';
+const PORTAGE_BLAKE2B = '8dbd1bc17c1a9a3530425efa31a27efba39e1ef5f5457b4084875c64f7128453139aea447c25a642c124438e88ef484a43b1838cbd8c03748017571dd18f9921';
 
 describe('Manifest DIST lines', () => {
   it('reads DIST lines and skips the others', () => {
@@ -30,7 +33,7 @@ describe('Manifest DIST lines', () => {
 });
 
 describe("the project's distfiles.lock", () => {
-  it('is valid, written in canonical form, and pins squashfs-tools from its Gentoo Manifest', async () => {
+  it('is valid, written in canonical form, and pins squashfs-tools and Portage from their Gentoo Manifests', async () => {
     const path = join(projectRoot, 'distfiles.lock');
     const lock = await readLock(path);
     expect(serializeLock(lock)).toBe(readFileSync(path, 'utf8'));
@@ -41,7 +44,14 @@ describe("the project's distfiles.lock", () => {
       kind: 'source',
       from: 'gentoo Manifest sys-fs/squashfs-tools',
     });
-    expect(lock.distfiles['portage-3.0.66.1.tar.bz2']).toMatchObject({ integrity: null, kind: 'source' });
+    expect(lock.distfiles['portage-3.0.66.1.tar.bz2']).toEqual({
+      size: 1198196,
+      integrity: `sha512-${hexDigestToBase64('sha512', PORTAGE_SHA512)} blake2b512-${hexDigestToBase64('blake2b512', PORTAGE_BLAKE2B)}`,
+      urls: ['https://gitweb.gentoo.org/proj/portage.git/snapshot/portage-3.0.66.1.tar.bz2'],
+      kind: 'source',
+      from: 'gentoo Manifest sys-apps/portage',
+    });
+    // The one input still unpinned: no Manifest covers a repository snapshot (see README, "The real chain").
     expect(lock.distfiles['gentoo-20250101.xz.sqfs']).toMatchObject({ integrity: null, kind: 'repo-snapshot' });
   });
 });
