@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { gentooProfilesRepo, tempDir } from '../helpers/env.js';
+import { gentooProfilesRepo, needsGentooProfiles, tempDir } from '../helpers/env.js';
 
-// --record: the shipped lock leaves the Portage release and the snapshot unpinned, which a
-// sealed plan refuses; plan fetches nothing either way.
+// --record: the shipped lock leaves the repository snapshot unpinned (Portage and squashfs-tools
+// are pinned from Gentoo's Manifests), which a sealed plan refuses; plan fetches nothing either way.
 const BASE = ['plan', '--recipe', 'gentoo-2025', '--record', '--work', '/var/tmp/bootstrap-plan-test', '--jobs', '4', '--load', '4'];
 
 interface PlanJson {
@@ -58,7 +58,8 @@ describe('bootstrap plan --recipe gentoo-2025', () => {
     }
   });
 
-  it('--repo DIR prints the packages.build list of the profile before anything runs', async () => {
+  it('--repo DIR prints the packages.build list of the profile before anything runs', async (ctx) => {
+    needsGentooProfiles(ctx);
     const repo = gentooProfilesRepo;
     const result = await cli([...BASE, '--repo', repo]);
     expect(result.exitCode).toBe(0);

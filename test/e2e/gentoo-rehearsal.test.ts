@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, journalEvents, mountsUnder, waitFor } from '../helpers/cli.js';
-import { needsRoot, needsTool, gentooProfilesRepo, tempDir } from '../helpers/env.js';
+import { needsGentooProfiles, needsRoot, needsTool, gentooProfilesRepo, tempDir } from '../helpers/env.js';
 import { makeLiveBootstrapTarget, makeRehearsalDistfiles, readCalls, type RecordedCall } from '../helpers/rehearsal.js';
 import { AMD64_PACKAGES_BUILD } from '../helpers/gentoo-expected.js';
 
@@ -91,7 +91,8 @@ describe('gentoo-2025 rehearsal (recording stand-ins for Portage)', () => {
     dir = undefined;
   });
 
-  it('runs every step in order, in the right root with the right environment; a failed emerge shows its build.log and resume redoes nothing before it', async () => {
+  it('runs every step in order, in the right root with the right environment; a failed emerge shows its build.log and resume redoes nothing before it', async (ctx) => {
+    needsGentooProfiles(ctx);
     dir = tempDir('bootstrap-rehearsal-');
     const target = join(dir.path, 'target');
     const work = join(dir.path, 'work');

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -32,5 +32,19 @@ export function tempDir(prefix = 'bootstrap-test-'): { path: string; remove: () 
 
 export const projectRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const cliPath = join(projectRoot, 'bin/bootstrap.js');
-/** Real Gentoo profile files (parent, eapi, packages, packages.build), vendored: see its SOURCE.md. */
-export const gentooProfilesRepo = join(projectRoot, 'test/fixtures/gentoo-profiles');
+/**
+ * The project's shared folder, beside the checkout (`<projectRoot>/../shared`) or where
+ * BOOTSTRAP_SHARED points: data that came from public repositories lives there and is never
+ * committed to the project.
+ */
+const sharedDir = process.env.BOOTSTRAP_SHARED ? resolve(process.env.BOOTSTRAP_SHARED) : resolve(projectRoot, '../shared');
+/** Real Gentoo profile files (parent, eapi, packages, packages.build), from the shared folder: see its SOURCE.md. */
+export const gentooProfilesRepo = join(sharedDir, 'fixtures/gentoo-profiles');
+const hasGentooProfiles = existsSync(join(gentooProfilesRepo, 'profiles'));
+/** Why a test that reads the real Gentoo profiles is skipped. */
+const gentooProfilesSkipReason = `needs Gentoo's profile files at ${join(gentooProfilesRepo, 'profiles')}, which is missing (the shared folder beside the checkout, or set BOOTSTRAP_SHARED=<shared folder>)`;
+
+/** Tests that read the real Gentoo profiles call this first; without them they skip and say why. */
+export function needsGentooProfiles(ctx: { skip: (note?: string) => void }): void {
+  if (!hasGentooProfiles) ctx.skip(gentooProfilesSkipReason);
+}

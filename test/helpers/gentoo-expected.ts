@@ -1,5 +1,5 @@
 /**
- * default/linux/packages.build of the vendored Gentoo profiles (test/fixtures/gentoo-profiles),
+ * default/linux/packages.build of the real Gentoo profiles (../shared/fixtures/gentoo-profiles),
  * written by hand from the file: the only list on the default/linux/amd64/23.0 chain.
  */
 export const AMD64_PACKAGES_BUILD = [

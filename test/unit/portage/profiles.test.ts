@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readProfileChain, profileChain, stackPackagesBuild } from '../../../src/portage/profiles.js';
 import { isValidAtom } from '../../../src/portage/atom.js';
 import { BootstrapError } from '../../../src/util/errors.js';
-import { projectRoot, gentooProfilesRepo } from '../../helpers/env.js';
+import { projectRoot, gentooProfilesRepo, needsGentooProfiles } from '../../helpers/env.js';
 import { AMD64_PACKAGES_BUILD } from '../../helpers/gentoo-expected.js';
 
 const fixtures = join(projectRoot, 'test/fixtures/profiles');
@@ -88,7 +88,8 @@ describe('atoms', () => {
   });
 });
 
-// Real Gentoo profiles (gentoo/gentoo 433471f8, 2025-01-13; test/fixtures/gentoo-profiles/SOURCE.md).
+// Real Gentoo profiles (gentoo/gentoo 433471f8, 2025-01-13), kept in the shared folder, not in the
+// project: ../shared/fixtures/gentoo-profiles (SOURCE.md there), or $BOOTSTRAP_SHARED/fixtures/gentoo-profiles.
 // Expected lists written by hand from the files: default/linux/packages.build is the only list
 // on most chains; features/musl adds four; features/llvm adds seven, removes gcc and binutils
 // (and two it never had), and default/linux/amd64/23.0/llvm adds the four GNU tools back at the end.
@@ -97,6 +98,7 @@ const BASE_LIST = AMD64_PACKAGES_BUILD;
 const AMD64_CHAIN = ['base', 'default/linux', 'default/linux/amd64', 'arch/base', 'features/multilib', 'arch/amd64', 'releases', 'releases/23.0', 'default/linux/amd64/23.0'];
 
 describe('real Gentoo profiles', () => {
+  beforeEach((ctx) => needsGentooProfiles(ctx));
   const rel = (dirs: string[]) => dirs.map((d) => d.slice(real.length + 1));
 
   it('default/linux/amd64/23.0', async () => {
