@@ -4,6 +4,7 @@ import type { EngineDeps } from '../engine/session.js';
 import type { StepKind } from '../engine/step-kind.js';
 import { runSandboxed } from '../host/sandbox.js';
 import { createDistfilesKind } from '../steps/distfiles.js';
+import { createEmergeKind } from '../steps/emerge.js';
 import { createHandoffKind } from '../steps/handoff.js';
 import { createPackKind } from '../steps/pack.js';
 import { createRunKind } from '../steps/run.js';
@@ -50,6 +51,7 @@ export function engineDeps(options: KindOptions): EngineDeps {
     createPackKind(),
     createHandoffKind(),
     createPackagesBuildKind(),
+    createEmergeKind(),
   ];
   return {
     registry: new Map(kinds.map((k) => [k.name, k])),

@@ -28,12 +28,20 @@ export interface Plan {
   steps: PlannedStep[];
 }
 
-export const HOST_ROOT: Root = Object.freeze({ name: 'host', path: '/', host: true, shell: ['/bin/bash'], prelude: '', env: {} });
+export const HOST_ROOT: Root = Object.freeze({ name: 'host', path: '/', host: true, shell: ['/bin/bash'], prelude: '', preflightPrelude: '', env: {} });
 
 /** Everything a run would do, rendered and fingerprinted, without doing any of it. */
-export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, registry: StepKindRegistry, options: { preview?: boolean } = {}): Promise<Plan> {
+export interface PlanOptions {
+  preview?: boolean;
+  /** Moves roots elsewhere (a preflight's overlay); a step's fingerprint keeps the real path. */
+  mapRoot?: (root: Root) => Root;
+}
+
+export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, registry: StepKindRegistry, options: PlanOptions = {}): Promise<Plan> {
   const values = params.values;
-  const roots = resolveRoots(recipe, values);
+  const real = resolveRoots(recipe, values);
+  const map = options.mapRoot ?? ((root: Root) => root);
+  const roots = Object.fromEntries(Object.entries(real).map(([name, root]) => [name, map(root)]));
   const phases: Plan['phases'] = [];
   const steps: PlannedStep[] = [];
   for (const [p, phase] of recipe.file.phases.entries()) {
@@ -47,7 +55,8 @@ export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, re
         });
       }
       const root = roots[def.root];
-      if (!root) {
+      const realRoot = real[def.root];
+      if (!root || !realRoot) {
         throw new BootstrapError('ERECIPE', `${recipe.locate([...at, 'root'])}: step ${def.id}: unknown root ${def.root}`, {
           hint: `Roots of this recipe: ${Object.keys(roots).sort().join(', ')}.`,
         });
@@ -76,7 +85,7 @@ export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, re
         root,
         spec: parsed.data,
         plan: stepPlan,
-        fingerprint: fingerprint({ kind: kind.name, root: { path: root.path, shell: root.shell, prelude: root.prelude, env: root.env }, detail: stepPlan.detail }),
+        fingerprint: fingerprint({ kind: kind.name, root: { path: realRoot.path, shell: realRoot.shell, prelude: realRoot.prelude, env: realRoot.env }, detail: stepPlan.detail }),
         needsRoot: kind.needsRoot(parsed.data, root),
       };
       planned.push(step);
@@ -102,6 +111,7 @@ function resolveRoots(recipe: LoadedRecipe, values: Record<string, string>): Rec
       host: false,
       shell: def.shell.map((word) => renderTemplate(word, values, where('shell'))),
       prelude: renderTemplate(def.prelude, values, where('prelude')),
+      preflightPrelude: renderTemplate(def.preflight_prelude, values, where('preflight_prelude')),
       env: Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, renderTemplate(v, values, where(`env.${k}`))])),
     };
   }

@@ -75,7 +75,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
           workDir: options.workDir,
           log,
           signal,
-          runScript: (request) => options.runScript(request, { output: (chunk) => log.write(chunk), signal }),
+          runScript: (request) => runLogged(options.runScript, request, log, signal),
         })) ?? {};
     } catch (error) {
       failure = describeFailure(error, log, logPath);
@@ -100,6 +100,28 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   const documents = (await options.hooks?.afterRun?.()) ?? [];
   journal.append({ type: 'run-finished', time: new Date().toISOString(), documents });
   return { status: 'finished', documents };
+}
+
+const CAPTURE_LIMIT = 1 << 20;
+
+/** Runs a script with its output in the step's log, and also handed back when asked for. */
+async function runLogged(runScript: ScriptRunner, request: ScriptRequest, log: Log, signal: AbortSignal): Promise<{ exitCode: number; output?: string }> {
+  if (!request.capture) return runScript(request, { output: (chunk) => log.write(chunk), signal });
+  let chunks: Buffer[] = [];
+  let held = 0;
+  const result = await runScript(request, {
+    output: (chunk) => {
+      log.write(chunk);
+      chunks.push(chunk);
+      held += chunk.length;
+      if (held > 2 * CAPTURE_LIMIT) {
+        chunks = [Buffer.concat(chunks).subarray(-CAPTURE_LIMIT)];
+        held = CAPTURE_LIMIT;
+      }
+    },
+    signal,
+  });
+  return { ...result, output: Buffer.concat(chunks).subarray(-CAPTURE_LIMIT).toString('utf8') };
 }
 
 function interrupted(options: ExecuteOptions, step: PlannedStep | null): RunResult {

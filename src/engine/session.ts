@@ -10,7 +10,7 @@ import { findRecipe, loadRecipe } from './recipe/load-recipe.js';
 import type { Reporter } from './reporter.js';
 import { resumePoint, type ResumePoint } from './resume-point.js';
 import { executePlan, type RunHooks, type RunResult, type ScriptRunner } from './runner.js';
-import type { StepKindRegistry } from './step-kind.js';
+import type { Root, StepKindRegistry } from './step-kind.js';
 import { acquireWorkLock } from './work-lock.js';
 
 /** What the CLI gives the engine: the step kinds, how scripts run, where named recipes live. */
@@ -28,6 +28,8 @@ export interface PlanRequest {
   given: Record<string, string>;
   /** For `bootstrap plan`: a preview; parameters without a value show as `<name>` instead of failing. */
   allowMissing?: boolean;
+  /** Moves roots elsewhere (a preflight's overlay). */
+  mapRoot?: (root: Root) => Root;
 }
 
 export async function planRecipe(request: PlanRequest, deps: EngineDeps): Promise<Plan> {
@@ -37,7 +39,7 @@ export async function planRecipe(request: PlanRequest, deps: EngineDeps): Promis
     given: request.given,
     allowMissing: request.allowMissing ?? false,
   });
-  return buildPlan(recipe, params, deps.registry, { preview: request.allowMissing ?? false });
+  return buildPlan(recipe, params, deps.registry, { preview: request.allowMissing ?? false, ...(request.mapRoot ? { mapRoot: request.mapRoot } : {}) });
 }
 
 export interface RunControl {
@@ -208,7 +210,7 @@ function checkUntil(plan: Plan, until: string | undefined): void {
   }
 }
 
-function checkPrivileges(plan: Plan, startIndex: number): void {
+export function checkPrivileges(plan: Plan, startIndex: number): void {
   if (process.getuid?.() === 0) return;
   const step = plan.steps.slice(startIndex).find((s) => s.needsRoot);
   if (step) {

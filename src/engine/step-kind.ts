@@ -20,6 +20,12 @@ export interface Root {
   prelude: string;
   /** Environment of every script run in this root (the sandbox starts from `env -i`). */
   env: Readonly<Record<string, string>>;
+  /**
+   * Script text a preflight puts after the prelude: what stands in, before a real run, for what
+   * the run's own builds would have installed (e.g. an unpacked tool on PATH). Not part of any
+   * fingerprint: a real run never uses it.
+   */
+  preflightPrelude: string;
 }
 
 export interface PlanContext {
@@ -72,6 +78,8 @@ export interface ScriptRequest {
   env?: Record<string, string>;
   /** Working directory inside the root (or on the host for the host root). */
   cwd?: string;
+  /** Also hand the output back as text (its last MiB), e.g. to read a tool's answer. */
+  capture?: boolean;
 }
 
 export interface RunContext {
@@ -87,7 +95,7 @@ export interface RunContext {
   log: StepLog;
   signal: AbortSignal;
   /** Run a script; output goes to the step's log. Resolves with the exit code (never throws on non-zero). */
-  runScript(request: ScriptRequest): Promise<{ exitCode: number }>;
+  runScript(request: ScriptRequest): Promise<{ exitCode: number; output?: string }>;
 }
 
 /** An artefact a step produced, recorded in the journal and in the run's provenance. */
@@ -118,6 +126,16 @@ export class StepFailure extends Error {
   }
 }
 
+/** What a step would do, asked of its tool without doing it (`bootstrap preflight`). */
+export interface PretendResult {
+  /** True when the tool says the step can run as given. */
+  ok: boolean;
+  /** What the step would do, one item each (e.g. the packages it would merge). */
+  would: string[];
+  /** Why it cannot: a short kind (e.g. `masked`, `missing`) and the tool's own lines. */
+  problems: Array<{ kind: string; lines: string[] }>;
+}
+
 export interface StepKind<Spec = unknown> {
   /** The `kind:` value in a recipe. */
   readonly name: string;
@@ -131,6 +149,11 @@ export interface StepKind<Spec = unknown> {
   /** Pure and cheap: no network, no writes. May read the recipe's files/ and the lock. */
   plan(spec: Spec, ctx: PlanContext): Promise<StepPlan> | StepPlan;
   run(spec: Spec, plan: StepPlan, ctx: RunContext): Promise<StepOutcome | void>;
+  /**
+   * The step's dry-run form, where its tool has one: a preflight calls this instead of `run`,
+   * in a throwaway overlay of the roots, and reports what it says.
+   */
+  pretend?(spec: Spec, plan: StepPlan, ctx: RunContext): Promise<PretendResult>;
 }
 
 export type StepKindRegistry = ReadonlyMap<string, StepKind<any>>;

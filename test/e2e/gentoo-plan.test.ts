@@ -20,6 +20,8 @@ function command(step: PlanJson['phases'][number]['steps'][number]): unknown {
   switch (step.kind) {
     case 'run':
       return { script: d.script, env: d.env, cwd: d.cwd };
+    case 'emerge':
+      return { script: d.script, env: d.env };
     case 'write':
       return { files: (d.files as Array<{ path: string; mode: string }>).map((f) => `${f.path} ${f.mode}`) };
     case 'distfiles':

@@ -2,7 +2,7 @@ import type { PlanContext, Root, RunContext } from '../../src/engine/step-kind.j
 
 /** Plan and run contexts for the pack step kind, packing `rootPath` as root `gentoo`; notes are collected. */
 export function packContexts(rootPath: string, options: { host?: boolean; signal?: AbortSignal } = {}) {
-  const root: Root = { name: options.host ? 'host' : 'gentoo', path: options.host ? '/' : rootPath, host: options.host ?? false, shell: ['/bin/sh'], prelude: '', env: {} };
+  const root: Root = { name: options.host ? 'host' : 'gentoo', path: options.host ? '/' : rootPath, host: options.host ?? false, shell: ['/bin/sh'], prelude: '', preflightPrelude: '', env: {} };
   const notes: string[] = [];
   const plan: PlanContext = { recipeDir: '/nowhere', params: {}, roots: { [root.name]: root }, root, stepId: 'pack-seed', preview: false, render: (t: string) => t };
   const run: RunContext = {

@@ -30,6 +30,11 @@ export const rootSchema = z
     path: z.string().min(1),
     shell: z.array(z.string().min(1)).min(1).default(['/bin/bash', '-l']),
     prelude: z.string().default(''),
+    /**
+     * Put after the prelude by `bootstrap preflight` only: what stands in for what the run's
+     * builds would have installed by then (e.g. an unpacked tool's bin/ on PATH).
+     */
+    preflight_prelude: z.string().default(''),
     /** Environment of every script run in this root (after `env -i`). */
     env: z.record(z.string(), scalar).default({}),
   })

@@ -28,7 +28,7 @@ beforeEach(async () => {
   dir = tempDir('distfiles-sealed-');
   rootPath = join(dir.path, 'root');
   lockPath = join(dir.path, 'distfiles.lock');
-  root = { name: 'lb', path: rootPath, host: false, shell: ['/bin/sh'], prelude: '', env: {} };
+  root = { name: 'lb', path: rootPath, host: false, shell: ['/bin/sh'], prelude: '', preflightPrelude: '', env: {} };
   await writeTestLock(lockPath, {
     'pkg-1.0.tar.gz': pinnedEntry(body, [`${server.url}/pkg-1.0.tar.gz`]),
     'later-2.0.tar.gz': { size: null, integrity: null, urls: [`${server.url}/later-2.0.tar.gz`], kind: 'source' },

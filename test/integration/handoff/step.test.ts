@@ -16,7 +16,7 @@ describe('handoff step kind', () => {
     tmp = tempDir('handoff-step-');
     mkdirSync(join(tmp.path, 'gentoo/var/tmp'), { recursive: true });
     makeSeed(join(tmp.path, 'gentoo/var/tmp'));
-    const root = (name: string, path: string, host: boolean): Root => ({ name, path, host, shell: ['/bin/sh'], prelude: '', env: {} });
+    const root = (name: string, path: string, host: boolean): Root => ({ name, path, host, shell: ['/bin/sh'], prelude: '', preflightPrelude: '', env: {} });
     roots = { host: root('host', '/', true), gentoo: root('gentoo', join(tmp.path, 'gentoo'), false) };
   });
   afterEach(() => tmp.remove());

@@ -8,7 +8,7 @@ import { projectRoot, tempDir } from '../../helpers/env.js';
 const stack = join(projectRoot, 'test/fixtures/profiles/stack');
 
 function contexts(rootPath: string, notes: string[]): { plan: PlanContext; run: RunContext } {
-  const root: Root = { name: 'lb', path: rootPath, host: false, shell: ['/bin/sh'], prelude: '', env: {} };
+  const root: Root = { name: 'lb', path: rootPath, host: false, shell: ['/bin/sh'], prelude: '', preflightPrelude: '', env: {} };
   const common = { recipeDir: '/nowhere', params: {}, roots: { lb: root }, root, stepId: 'packages-build', preview: false, render: (t: string) => t };
   return {
     plan: common,

@@ -1,0 +1,84 @@
+import { execa } from 'execa';
+import { mkdirSync, readlinkSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BootstrapError } from '../util/errors.js';
+import { readMounts } from './mountinfo.js';
+import { findTool } from './tools.js';
+
+/**
+ * A throwaway overlay of a root: `lower` is never written; what steps write lands in
+ * `<dir>/upper`. Only ever mounted in a private mount namespace (see privateMountNamespace), so
+ * the kernel removes it with the process even after SIGKILL and no other process sees it.
+ */
+export async function mountOverlay(lower: string, dir: string): Promise<{ merged: string; unmount: () => Promise<void> }> {
+  if (!inPrivateMountNamespace()) throw new Error('mountOverlay outside a private mount namespace');
+  const realLower = await realpath(lower).catch(() => {
+    throw new BootstrapError('ENOTARGET', `no such directory: ${lower}`, { hint: 'Give the --target directory of live-bootstrap output.' });
+  });
+  const upper = join(dir, 'upper');
+  const work = join(dir, 'overlay-work');
+  const merged = join(dir, 'merged');
+  for (const path of [realLower, upper, work, merged]) {
+    // overlayfs splits its options at commas and lower layers at colons; it has no quoting.
+    if (/[,:\\\n]/.test(path)) {
+      throw new BootstrapError('EPATH', `${path}: overlayfs cannot take a path with a comma, colon or backslash`, { hint: 'Use a --work and --target without those characters.' });
+    }
+  }
+  for (const path of [upper, work, merged]) mkdirSync(path, { recursive: true });
+  const mounted = await execa(findTool('mount'), ['-t', 'overlay', 'overlay', '-o', `lowerdir=${realLower},upperdir=${upper},workdir=${work}`, '--', merged], { reject: false, all: true });
+  if (mounted.exitCode !== 0) {
+    throw new BootstrapError('EMOUNT', `could not mount an overlay of ${realLower} on ${merged}: ${String(mounted.all).trim()}`, {
+      hint: 'A preflight needs overlayfs (modprobe overlay) and a --work on a filesystem that can hold an overlay upper layer (not another overlay or tmpfs without xattrs).',
+    });
+  }
+  return {
+    merged,
+    async unmount() {
+      if (!readMounts().some((m) => m.mountPoint === merged)) return;
+      const result = await execa(findTool('umount'), ['--', merged], { reject: false, all: true });
+      if (result.exitCode !== 0) throw new BootstrapError('EMOUNT', `could not unmount the preflight overlay ${merged}: ${String(result.all).trim()}`);
+    },
+  };
+}
+
+const NAMESPACE_VARIABLE = 'BOOTSTRAP_PARENT_MOUNT_NS';
+
+function mountNamespace(): string {
+  return readlinkSync('/proc/self/ns/mnt');
+}
+
+/**
+ * True in the process rerunInPrivateMountNamespace started: its mount namespace is no longer
+ * the one its parent was in (/proc/1 may not be readable, so the parent says which it was).
+ */
+export function inPrivateMountNamespace(): boolean {
+  const parent = process.env[NAMESPACE_VARIABLE];
+  return parent !== undefined && parent !== '' && parent !== mountNamespace();
+}
+
+/**
+ * Runs this same command again in a new private mount namespace (util-linux `unshare`, which
+ * then execs node: same process, so signals reach it directly) and resolves with its exit
+ * code. Mounts made there are invisible to the host and die with the process.
+ */
+export async function rerunInPrivateMountNamespace(): Promise<number> {
+  const child = execa(findTool('unshare'), ['--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    reject: false,
+    env: { [NAMESPACE_VARIABLE]: mountNamespace() },
+  });
+  // A terminal's Ctrl-C reaches both processes; the child handles it, this one waits.
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onInt = () => {};
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    const result = await child;
+    return result.exitCode ?? (result.signal ? 128 + 15 : 1);
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}
