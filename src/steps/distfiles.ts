@@ -117,7 +117,9 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
     async run(spec, plan, ctx: RunContext): Promise<StepOutcome> {
       // The names the plan settled on: the lock may grow during a --record run.
       const names = plan.distfiles ?? [];
-      const placed = await ensureDistfiles({
+      // ensureDistfiles takes no names as "the whole lock": a step that only installs the
+      // fetch command must fetch nothing.
+      const placed = names.length === 0 ? {} : await ensureDistfiles({
         lockPath: options.lockPath,
         storeDir: options.storeDir,
         names,

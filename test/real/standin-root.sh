@@ -231,8 +231,11 @@ multiarch=$(chroot "$root" /usr/bin/gcc -print-multiarch)
 [ -d "$root/usr/lib/$multiarch" ] || die "no /usr/lib/$multiarch in the root"
 ln -s "$multiarch" "$root/usr/lib/$triplet"
 
-# bzip2 as a file (the recipe moves it aside behind a link).
+# bzip2 as a file (the recipe moves it aside behind a link); bunzip2 and bzcat as absolute links
+# to it, as live-bootstrap's bzip2 pass2 installs them (Gentoo's bzip2 postinst leaves links be
+# and fails on files).
 [ -f "$root/usr/bin/bzip2" ] && [ ! -L "$root/usr/bin/bzip2" ] || die '/usr/bin/bzip2 is not a file'
+for name in bunzip2 bzcat; do ln -sfn /usr/bin/bzip2 "$root/usr/bin/$name"; done
 
 # live-bootstrap's /steps: the manifest, bootstrap.cfg as rootfs.py -c writes it (plus the
 # line finalize_job_count appends), and /steps/env as 1.0 leaves it (its own env, then what
