@@ -136,7 +136,7 @@ describe('gentoo-2025 with real Portage, a real Gentoo tree and real distfiles',
     const work = join(dir!.path, 'builds-work');
     const recipe = join(projectRoot, 'test/fixtures/real-builds/recipe.yaml');
     const mirror = `gentoo_mirrors=${server!.url}`;
-    const sealed = await cli(['run', '--recipe', recipe, '--lock', lock, '--target', target, '--set', mirror, '--work', work, '--plain']);
+    const sealed = await cli(['run', '--recipe', recipe, '--lock', lock, '--target', target, '--set', mirror, '--work', work, '--until', 'emerge-autoconf', '--plain']);
     expect(sealed.exitCode, sealed.stderr.slice(-3000)).toBe(1);
     expect(sealed.stderr).toMatch(/step emerge-autoconf failed/);
     expect(sealed.stderr).toContain(`${RECORDED} is not in distfiles.lock`);
@@ -152,7 +152,7 @@ describe('gentoo-2025 with real Portage, a real Gentoo tree and real distfiles',
     }
     expect(execFileSync('chroot', [target, '/usr/bin/find', '--version'], { encoding: 'utf8' })).toMatch(/find \(GNU findutils\) 4\.10\.0/);
 
-    const recorded = await cli(['resume', '--work', work, '--record', '--plain']);
+    const recorded = await cli(['resume', '--work', work, '--record', '--until', 'emerge-autoconf', '--plain']);
     expect(recorded.exitCode, recorded.stderr.slice(-3000)).toBe(0);
     expect(server!.requests.map((r) => r.path)).toContain(`/distfiles/${RECORDED}`);
     const entry = (JSON.parse(readFileSync(lock, 'utf8')) as typeof testLock).distfiles[RECORDED]!;
@@ -160,5 +160,19 @@ describe('gentoo-2025 with real Portage, a real Gentoo tree and real distfiles',
     expect(entry.size).toBe(testLock.distfiles[RECORDED]!.size);
     expect(entry.integrity.split(' ')[0]).toBe(testLock.distfiles[RECORDED]!.integrity.split(' ')[0]);
     expect(existsSync(join(target, 'var/db/pkg/dev-build/autoconf-2.72-r1'))).toBe(true);
+  });
+
+  it("preflight: real Portage's answers for a masked atom and a missing one are read and classified", async (ctx) => {
+    if (skipReason) ctx.skip(skipReason);
+    const recipe = join(projectRoot, 'test/fixtures/real-builds/recipe.yaml');
+    const result = await cli(['preflight', '--recipe', recipe, '--lock', lock, '--target', target, '--work', join(dir!.path, 'answers-work'), '--json']);
+    expect(result.exitCode, result.stderr.slice(-3000)).toBe(1);
+    const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+    const answer = (id: string) => report.steps.find((s: { step: string }) => s.step === id).result;
+    expect(answer('emerge-autoconf')).toMatchObject({ ok: true, would: ['dev-build/autoconf-2.72-r1'] });
+    expect(answer('emerge-masked').ok).toBe(false);
+    expect(answer('emerge-masked').problems.map((p: { kind: string }) => p.kind)).toEqual(['masked']);
+    expect(answer('emerge-masked').problems[0].lines.join('\n')).toMatch(/sys-apps\/grep-[0-9.r-]+::gentoo \(masked by: package\.mask\)/);
+    expect(answer('emerge-missing').problems.map((p: { kind: string }) => p.kind)).toEqual(['missing']);
   });
 });
