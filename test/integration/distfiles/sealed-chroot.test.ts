@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -108,6 +108,19 @@ describe('distfiles step kind', () => {
     expect(Object.keys(outcome?.distfiles ?? {})).toEqual(['pkg-1.0.tar.gz']);
     expect(readFileSync(join(rootPath, DISTDIR, 'pkg-1.0.tar.gz')).equals(body)).toBe(true);
     expect(() => kind.schema.parse({ dir: DISTDIR })).toThrow(/name some files, set all_sources, or give a fetch_command/);
+  });
+
+  it('with only a fetch_command installs the command and fetches nothing (not the whole lock)', async (ctx) => {
+    needsRoot(ctx);
+    const store = join(dir.path, 'store');
+    const kind = createDistfilesKind({ lockPath, storeDir: store, record: false });
+    const spec = kind.schema.parse({ dir: DISTDIR, fetch_command: FETCH });
+    const plan = await kind.plan(spec, planContext('seal'));
+    mkdirSync(rootPath, { recursive: true });
+    expect(await kind.run(spec, plan, runContext('seal'))).toEqual({ distfiles: {} });
+    expect(server.requests).toEqual([]);
+    expect(existsSync(join(store, 'pkg-1.0.tar.gz'))).toBe(false);
+    expect(statSync(join(rootPath, FETCH)).mode & 0o777).toBe(0o755);
   });
 
   it('puts the integrity of each file into the plan, so a changed lock changes the fingerprint', async () => {
