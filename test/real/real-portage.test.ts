@@ -4,7 +4,7 @@ import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { isRoot, projectRoot, tempDir } from '../helpers/env.js';
+import { hasTool, isRoot, projectRoot, tempDir } from '../helpers/env.js';
 import { startTestServer, type TestServer } from '../helpers/http-server.js';
 
 /**
@@ -74,8 +74,14 @@ beforeAll(async () => {
   }
   skipReason = gatherInputs();
   if (skipReason) return;
+  if (!hasTool('debootstrap')) {
+    skipReason = 'needs debootstrap for the stand-in root (Debian package debootstrap; .ci/run installs it)';
+    return;
+  }
   // Built once per machine (debootstrap, about a minute), then reused from its cache.
-  const standin = execFileSync('bash', [join(projectRoot, 'test/real/standin-root.sh'), STANDIN_CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').at(-1)!;
+  const built = spawnSync('bash', [join(projectRoot, 'test/real/standin-root.sh'), STANDIN_CACHE], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`test/real/standin-root.sh failed:\n${built.stderr.slice(-4000)}`);
+  const standin = built.stdout.trim().split('\n').at(-1)!;
   dir = tempDir('bootstrap-real-');
   target = join(dir.path, 'target');
   execFileSync('cp', ['-a', '--reflink=auto', standin, target]);

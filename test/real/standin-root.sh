@@ -367,4 +367,11 @@ tmp=''
 printf 'key %s\nsuite %s\narch %s\nmirror %s\nbuilt %s\nseconds %s\nsize %s\n' \
   "$key" "$suite" "$debian_arch" "$mirror" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$elapsed" "$size" > "$final/done"
 log "done in ${elapsed}s, $size"
+# Roots this script built in an earlier version (their key differs; the done marker is its
+# own), so a machine keeps one stand-in rather than one per edit of this script.
+for old in "$cache_dir"/standin-*; do
+  [ "$old" != "$final" ] && [ -f "$old/done" ] && grep -q '^key ' "$old/done" || continue
+  log "removing the stand-in of an earlier version of this script: $old"
+  remove_tree "$old"
+done
 printf '%s\n' "$final/root"
