@@ -57,7 +57,7 @@ export async function runPreflight(request: PreflightRequest, deps: EngineDeps &
   const { last, stoppedBefore } = preflightRange(base, request.until);
   checkPrivileges(base, 0);
   mkdirSync(work, { recursive: true });
-  const lock = acquireWorkLock(work, request.command);
+  const lock = await acquireWorkLock(work, request.command);
   try {
     const dir = freshPreflightDir(work);
     const overlay = await deps.overlay(lowerRoot.path, dir);
@@ -106,7 +106,7 @@ export async function runPreflight(request: PreflightRequest, deps: EngineDeps &
       if (!request.keep) for (const layer of ['upper', 'overlay-work', 'merged']) rmSync(join(dir, layer), { recursive: true, force: true });
     }
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

@@ -54,7 +54,7 @@ export async function startRun(request: PlanRequest & RunControl & { fresh?: boo
   checkUntil(plan, request.until);
   checkPrivileges(plan, 0);
   mkdirSync(work, { recursive: true });
-  const lock = acquireWorkLock(work, request.command);
+  const lock = await acquireWorkLock(work, request.command);
   try {
     const existing = readJournal(work);
     const previous = existing && foldJournal(existing.events);
@@ -87,7 +87,7 @@ export async function startRun(request: PlanRequest & RunControl & { fresh?: boo
       journal.close();
     }
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 
@@ -101,7 +101,7 @@ export interface ResumeRequest extends RunControl {
 export async function resumeRun(request: ResumeRequest, deps: EngineDeps): Promise<{ plan: Plan; result: RunResult | { status: 'nothing-to-do' }; point: ResumePoint }> {
   const work = resolve(request.work);
   requireWorkDir(work);
-  const lock = acquireWorkLock(work, request.command);
+  const lock = await acquireWorkLock(work, request.command);
   try {
     const state = requireRun(work);
     const plan = await planFromJournal(state, work, request.given, deps);
@@ -124,7 +124,7 @@ export async function resumeRun(request: ResumeRequest, deps: EngineDeps): Promi
       journal.close();
     }
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 

@@ -1,90 +1,155 @@
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 
 export const LOCK_FILE = 'lock';
 
-interface LockHolder {
+/** Who holds a work directory's lock, as the holder wrote it into the lock file. */
+export interface LockHolder {
+  /** The orchestrator (bootstrap) process. */
   pid: number;
-  /** Start time of the process (clock ticks since boot), so a reused pid is not mistaken for the holder. */
-  startTicks: number | null;
-  host: string;
   command: string;
   time: string;
+  /** The helper process that holds the flock(2) lock (see acquireWorkLock). */
+  lockPid: number;
 }
 
 export interface WorkLock {
-  release(): void;
+  /** Gives the lock up; resolves once the kernel has released it. */
+  release(): Promise<void>;
+}
+
+// The helper's exit code when another process holds the lock.
+const HELD = 75;
+// Where the helper's tools are looked for: the standard directories, not the caller's PATH.
+const TOOL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * One run per work directory, made exclusive by the kernel. Node has no flock(2), so a helper
+ * process holds it: `setpriv --pdeathsig KILL -- flock --exclusive --nonblock --no-fork LOCK
+ * sh -c 'echo locked; exec cat'` (util-linux). The lock lives as long as that process: it ends
+ * when bootstrap closes its stdin (release), and when bootstrap dies by any means (its stdin
+ * reaches EOF, and the parent-death signal fires, as Node spawns on its main thread); the kernel
+ * then drops the lock. So there is no stale lock to detect or take over, and no pid guessing.
+ * The file itself is never removed or renamed (that would let two holders lock two inodes); it
+ * only carries the holder's pid and command, for the "in use" message and for `status`.
+ */
+export async function acquireWorkLock(workDir: string, command: string): Promise<WorkLock> {
+  const path = join(workDir, LOCK_FILE);
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'flock', '--exclusive', '--nonblock', '--conflict-exit-code', String(HELD), '--no-fork', path, '/bin/sh', '-c', 'echo locked; exec cat'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: TOOL_PATH },
+  });
+  const outcome = await new Promise<{ got: true } | { got: false; code: number | null; stderr: string; error?: Error }>((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('locked\n')) resolve({ got: true });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', (error) => resolve({ got: false, code: null, stderr, error }));
+    child.on('close', (code) => resolve({ got: false, code, stderr }));
+  });
+  if (!outcome.got) {
+    if (outcome.code === HELD) throw lockedError(workDir);
+    const why = outcome.error ? `${errnoCode(outcome.error) ?? outcome.error.message} (setpriv and flock come with util-linux)` : outcome.stderr.trim() || `exit code ${outcome.code}`;
+    throw new BootstrapError('ELOCK', `cannot lock ${path}: ${why}`, {
+      hint: 'Give a --work directory you can write to on a local file system; install util-linux if setpriv or flock is missing.',
+    });
+  }
+  // The lock must never keep bootstrap alive, nor its pipes keep the event loop running.
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  child.stdout!.removeAllListeners('data');
+  child.stderr!.removeAllListeners('data');
+  writeHolder(path, { pid: process.pid, command, time: new Date().toISOString(), lockPid: child.pid! });
+  let released: Promise<void> | undefined;
+  return { release: () => (released ??= release(path, child)) };
+}
+
+async function release(path: string, child: ChildProcess): Promise<void> {
+  // Still ours: clear the holder's details before the kernel lets the next one in.
+  try {
+    writeHolder(path, undefined);
+  } catch {
+    // the details are only informative; the lock itself goes with the helper
+  }
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  // Keep the event loop alive until the helper is gone, so the next holder can get in.
+  child.ref();
+  const gone = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  child.stdin!.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** Written in place (never by rename: the lock is on this inode). */
+function writeHolder(path: string, holder: LockHolder | undefined): void {
+  const fd = openSync(path, 'r+');
+  try {
+    ftruncateSync(fd, 0);
+    if (holder) writeSync(fd, JSON.stringify(holder) + '\n', 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function lockedError(workDir: string): BootstrapError {
+  const holder = liveHolder(workDir);
+  const who = holder ? `pid ${holder.pid}, started ${holder.time}: ${holder.command}` : 'it is just starting';
+  return new BootstrapError('ELOCKED', `${workDir} is in use by another bootstrap (${who})`, {
+    hint: holder ? `Wait for it to finish, or stop it (kill ${holder.pid}); one run at a time may use a work directory.` : 'Wait for it to finish; one run at a time may use a work directory.',
+  });
+}
+
+function liveHolder(workDir: string): LockHolder | undefined {
+  // The holder writes its details just after it gets the lock: give it a moment.
+  for (let i = 0; i < 20; i++) {
+    const holder = workLockHolder(workDir);
+    if (holder?.pid) return holder as LockHolder;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+  return undefined;
 }
 
 /**
- * One run per work directory. The lock file names its holder; a lock whose holder is dead is
- * moved aside with rename (which only one contender can win) and then taken.
+ * The live holder of a work directory's lock, read without taking the lock (so that `status`
+ * never makes a starting run fail): the kernel's table of flock locks (/proc/locks) says
+ * whether the lock file is locked and by which process; the file says whose helper that is.
+ * `{ pid: null }` when it is locked by a holder that has not written its details yet.
  */
-export function acquireWorkLock(workDir: string, command: string): WorkLock {
+export function workLockHolder(workDir: string): LockHolder | { pid: null } | undefined {
   const path = join(workDir, LOCK_FILE);
-  const me: LockHolder = { pid: process.pid, startTicks: startTicks(process.pid), host: hostname(), command, time: new Date().toISOString() };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o644);
-      writeSync(fd, JSON.stringify(me) + '\n');
-      fsyncSync(fd);
-      closeSync(fd);
-      return { release: () => release(path) };
-    } catch (error) {
-      if (errnoCode(error) !== 'EEXIST') throw error;
-    }
-    const holder = readHolder(path);
-    if (holder === 'gone') continue;
-    if (holder && isAlive(holder)) {
-      throw new BootstrapError('ELOCKED', `${workDir} is in use by another bootstrap (pid ${holder.pid}, started ${holder.time}: ${holder.command})`, {
-        hint: `Wait for it to finish, or stop it (kill ${holder.pid}); one run at a time may use a work directory.`,
-      });
-    }
-    // The holder is dead (or the file is unreadable garbage from a crash): take the lock over.
-    const aside = `${path}.stale-${process.pid}-${attempt}`;
-    try {
-      renameSync(path, aside);
-      unlinkSync(aside);
-    } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') throw error;
-    }
-  }
-  throw new BootstrapError('ELOCKED', `could not take the lock ${path}: other processes keep taking it`, { hint: 'Try again.' });
-}
-
-function release(path: string): void {
-  const holder = readHolder(path);
-  if (holder && holder !== 'gone' && holder.pid === process.pid) unlinkSync(path);
-}
-
-function readHolder(path: string): LockHolder | undefined | 'gone' {
+  let info;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    info = statSync(path, { bigint: true });
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return 'gone';
-    return undefined;
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
+    throw error;
   }
-}
-
-function isAlive(holder: LockHolder): boolean {
-  if (holder.host !== hostname()) return true; // cannot tell for another machine: be safe
+  let holder: LockHolder | undefined;
   try {
-    process.kill(holder.pid, 0);
-  } catch (error) {
-    if (errnoCode(error) === 'ESRCH') return false;
-  }
-  return holder.startTicks === null || startTicks(holder.pid) === holder.startTicks;
-}
-
-function startTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22, counted after the command name, which may itself hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[19]);
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    if (typeof parsed?.pid === 'number') holder = parsed;
   } catch {
-    return null;
+    // empty: released, or a holder that has not written its details yet
   }
+  // glibc's major()/minor() of st_dev; /proc/locks prints them in hex.
+  const major = ((info.dev >> 8n) & 0xfffn) | ((info.dev >> 32n) & ~0xfffn);
+  const minor = (info.dev & 0xffn) | ((info.dev >> 12n) & ~0xffn);
+  for (const line of readFileSync('/proc/locks', 'utf8').split('\n')) {
+    // "1: FLOCK  ADVISORY  WRITE 31950 fe:00:2146349 0 EOF"; a blocked waiter's line has "->".
+    const m = /^\d+:\s+FLOCK\s+\S+\s+WRITE\s+(\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
+    if (!m || BigInt(m[4]!) !== info.ino) continue;
+    const pid = Number(m[1]);
+    if (holder?.lockPid === pid) return holder;
+    // Some file systems (btrfs) show another device in stat than in /proc/locks; there only
+    // the helper's pid above can tell.
+    if (BigInt(`0x${m[2]}`) === major && BigInt(`0x${m[3]}`) === minor) return { pid: null };
+  }
+  return undefined;
 }
