@@ -1,6 +1,6 @@
 import { BootstrapError } from '../util/errors.js';
 import type { FetchEventHandler } from './events.js';
-import { openFetchSession } from './ensure.js';
+import { openFetchSession, withDistfileLock } from './ensure.js';
 import { fetchOne } from './fetch-one.js';
 import { type DistfileKind, LOCKFILE_VERSION, type Lock, type LockEntry, distfileNameProblem, lockEntrySchema } from './lock-schema.js';
 import { readLock } from './read-lock.js';
@@ -36,7 +36,7 @@ export async function addEntry(options: AddOptions): Promise<{ name: string; ent
   const session = await openFetchSession(options);
   let fetched;
   try {
-    fetched = await fetchOne(name, draft.data, session.context);
+    fetched = await withDistfileLock(name, session.context, () => fetchOne(name, draft.data, session.context));
   } finally {
     await session.close();
   }

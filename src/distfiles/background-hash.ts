@@ -59,6 +59,7 @@ export class BackgroundHash {
   private digestWaiter: { resolve: (digests: Digests) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
   size = 0;
+  private closed = false;
 
   constructor(readonly algorithms: readonly HashAlgorithm[]) {
     this.worker = takeWorker();
@@ -95,6 +96,7 @@ export class BackgroundHash {
    * of copied: the caller must not touch it again.
    */
   async update(chunk: Uint8Array, handOver = false): Promise<void> {
+    this.checkOpen();
     if (this.failure) throw this.failure;
     const length = chunk.byteLength; // a moved chunk reads as empty afterwards
     const moved = handOver && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
@@ -107,6 +109,11 @@ export class BackgroundHash {
 
   /** Digests of everything so far (`size` bytes); then only `reset` may follow. */
   async digests(): Promise<Digests> {
+    this.checkOpen();
+    return this.requestDigests();
+  }
+
+  private async requestDigests(): Promise<Digests> {
     if (this.failure) throw this.failure;
     const result = new Promise<Digests>((resolve, reject) => (this.digestWaiter = { resolve, reject }));
     this.worker.postMessage({ type: 'digest' });
@@ -119,10 +126,20 @@ export class BackgroundHash {
     this.size = 0;
   }
 
+  /**
+   * A closed hash has given its worker away: a digest asked for then would wait for an answer
+   * that never comes, and with nothing else pending the process would end with status 0.
+   */
+  private checkOpen(): void {
+    if (this.closed) throw new Error('the hash of a closed partial file was used');
+  }
+
   /** Gives the worker back for reuse once it has caught up, or ends it. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     if (!this.failure && this.digestWaiter === undefined && idle.length < MAX_IDLE) {
-      await this.digests().catch(() => undefined);
+      await this.requestDigests().catch(() => undefined);
       this.worker.off('message', this.onMessage);
       this.worker.off('error', this.onError);
       this.worker.off('exit', this.onExit);

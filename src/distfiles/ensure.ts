@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { Agent, interceptors } from 'undici';
 import { BootstrapError, isBootstrapError } from '../util/errors.js';
+import { describeHolder } from './distfile-lock.js';
 import type { FetchEventHandler } from './events.js';
 import { type FetchOneContext, fetchOne } from './fetch-one.js';
 import { type Lock, type LockEntry, isPinned } from './lock-schema.js';
@@ -83,17 +84,39 @@ async function ensureOne(
   ctx: FetchOneContext,
   options: EnsureOptions,
 ): Promise<StoredFile> {
-  const present = await ctx.store.check(name, entry, (keptAt, expected, found) =>
-    ctx.onEvent({ type: 'mismatch', name, source: ctx.store.pathOf(name), keptAt, expected, found }),
-  );
-  if (present) ctx.onEvent({ type: 'verified', name, size: present.size });
-  const fetched = present ? undefined : await fetchOne(name, entry, ctx);
-  const file = present ?? fetched!;
-  if (!isPinned(entry)) {
-    await pinEntry(options.lockPath, name, file, fetched?.source ?? `the file already in ${ctx.store.dir}`);
-    ctx.onEvent({ type: 'pinned', name, size: file.size, integrity: file.integrity });
+  return withDistfileLock(name, ctx, async (waitedFor) => {
+    const present = await ctx.store.check(name, entry, (keptAt, expected, found) =>
+      ctx.onEvent({ type: 'mismatch', name, source: ctx.store.pathOf(name), keptAt, expected, found }),
+    );
+    if (present) ctx.onEvent({ type: 'verified', name, size: present.size, ...(waitedFor ? { afterWaitingFor: waitedFor } : {}) });
+    const fetched = present ? undefined : await fetchOne(name, entry, ctx);
+    const file = present ?? fetched!;
+    if (!isPinned(entry)) {
+      await pinEntry(options.lockPath, name, file, fetched?.source ?? `the file already in ${ctx.store.dir}`);
+      ctx.onEvent({ type: 'pinned', name, size: file.size, integrity: file.integrity });
+    }
+    return { path: file.path, size: file.size, integrity: file.integrity };
+  });
+}
+
+/**
+ * Runs `work` holding the distfile's lock, after saying whom it waits for when another process
+ * holds it; `work` learns whom it waited for (the last holder), if anyone.
+ */
+export async function withDistfileLock<T>(name: string, ctx: FetchOneContext, work: (waitedFor: string | undefined) => Promise<T>): Promise<T> {
+  let waitedFor: string | undefined;
+  const lock = await ctx.store.lock(name, {
+    signal: ctx.signal,
+    onWait: (holder) => {
+      waitedFor = describeHolder(holder);
+      ctx.onEvent({ type: 'waiting', name, holder: waitedFor, store: ctx.store.dir });
+    },
+  });
+  try {
+    return await work(waitedFor);
+  } finally {
+    await lock.release();
   }
-  return { path: file.path, size: file.size, integrity: file.integrity };
 }
 
 async function pinEntry(lockPath: string, name: string, file: StoredFile, source: string): Promise<void> {

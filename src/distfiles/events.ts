@@ -1,6 +1,8 @@
 /** What the fetcher reports while it works; the CLI turns these into a progress display. */
 export type FetchEvent =
-  | { type: 'verified'; name: string; size: number }
+  | { type: 'verified'; name: string; size: number; afterWaitingFor?: string }
+  /** Another process holds the distfile (see distfile-lock.ts); this one waits, then checks what it left. */
+  | { type: 'waiting'; name: string; holder: string; store: string }
   | { type: 'start'; name: string; source: string; size: number | null; offset: number }
   | { type: 'bytes'; name: string; bytes: number; size: number | null }
   | { type: 'retry'; name: string; source: string; attempt: number; reason: string; delayMs: number }

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { BootstrapError, errnoCode } from '../util/errors.js';
@@ -58,6 +58,8 @@ export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneCont
           if (entry.size === null || file.size < entry.size) {
             await transfer(source, file, entry, resumeState, pinned, ctx, name);
           }
+          // These digests are of the bytes on disk: the caller holds the distfile's lock
+          // (withDistfileLock), so this process is the partial file's only writer.
           const digests = await file.finish();
           const problem = verdict(file.size, digests, entry);
           if (problem === undefined) {
@@ -67,8 +69,13 @@ export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneCont
           }
           const found = describe(file.size, formatIntegrity(digests));
           await file.close();
-          const keptAt = await ctx.store.setAside(name, file.path);
-          file = await PartialFile.open(ctx.store.partialPathOf(name), algorithms, { resume: false, writer: ctx.tuning.writer });
+          let keptAt: string;
+          try {
+            keptAt = await ctx.store.setAside(name, file.path);
+          } finally {
+            // Whatever happened to the old one, the loop goes on with an open file.
+            file = await PartialFile.open(ctx.store.partialPathOf(name), algorithms, { resume: false, writer: ctx.tuning.writer });
+          }
           ctx.onEvent({ type: 'mismatch', name, source: where, keptAt, expected: expectedText, found: `${problem}: ${found}` });
           failures.push(`${where}: ${problem} (kept at ${keptAt})`);
           if (inherited) {
@@ -98,6 +105,8 @@ export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneCont
     }
   } finally {
     await file.close().catch(() => undefined);
+    // An empty partial file is nothing to resume: leave none behind.
+    if (file.size === 0) await unlink(file.path).catch(() => undefined);
   }
   throw new BootstrapError('EFETCH', `${name}: no source gave the file the lock describes`, {
     expected: expectedText,

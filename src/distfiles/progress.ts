@@ -48,7 +48,9 @@ export class FetchProgress {
 export function describeEvent(event: FetchEvent): string | undefined {
   switch (event.type) {
     case 'verified':
-      return `${kleur.green('ok')} ${event.name} (already present, verified)`;
+      return `${kleur.green('ok')} ${event.name} (${event.afterWaitingFor ? `fetched by ${event.afterWaitingFor}, verified` : 'already present, verified'})`;
+    case 'waiting':
+      return `${kleur.yellow('wait')} ${event.name}: ${event.holder} is fetching it into ${event.store}; waiting for it, then verifying what it leaves`;
     case 'done':
       return `${kleur.green('ok')} ${event.name} (${mib(event.size)} from ${event.source})`;
     case 'retry':

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { errnoCode } from '../util/errors.js';
+import { type DistfileHolder, type DistfileLock, lockDistfile } from './distfile-lock.js';
 import { hashFile } from './hash.js';
 import { type Digests, type HashAlgorithm, PIN_ALGORITHMS, algorithmsOf, formatIntegrity, mismatchedAlgorithms, parseIntegrity } from './integrity.js';
 import { type LockEntry, isPinned } from './lock-schema.js';
@@ -38,10 +39,25 @@ interface VerifiedRecord {
  * files that failed verification in `.bad/`.
  */
 export class DistfileStore {
+  /** The store directory's device and inode: the same store whatever path leads to it. */
+  private key: string | undefined;
+
   constructor(readonly dir: string) {}
 
   async init(): Promise<void> {
     for (const sub of ['.partial', '.verified', '.bad']) await mkdir(join(this.dir, sub), { recursive: true });
+    const info = await stat(this.dir, { bigint: true });
+    this.key = `${info.dev}:${info.ino}`;
+  }
+
+  /**
+   * The distfile's lock (see distfile-lock.ts): held from the check of the file under its
+   * final name to its commit, so one process at a time writes it and the others, having
+   * waited, find it committed.
+   */
+  lock(name: string, options: { signal?: AbortSignal; onWait?: (holder: DistfileHolder) => void }): Promise<DistfileLock> {
+    if (this.key === undefined) throw new Error('DistfileStore.lock before init');
+    return lockDistfile(this.key, name, options);
   }
 
   pathOf(name: string): string {

@@ -35,6 +35,13 @@ export const command: CommandModule<object, FetchArgs> = {
     const total = names.length > 0 ? new Set(names).size : Object.keys((await readLock(lockPath)).distfiles).length;
     const { interruptSignal } = await import('../run-control.js');
     const interrupt = interruptSignal();
+    // Work that nobody will ever finish (a lost promise) would let Node end with status 0 and
+    // no word: say so and fail instead.
+    const unfinished = (): void => {
+      process.stderr.write('bootstrap fetch: stopped before it finished (internal error: pending work was lost); nothing was verified\n');
+      process.exitCode = 1;
+    };
+    process.once('beforeExit', unfinished);
     try {
       const files = await withFetchProgress(total, { quiet: args.json }, (onProgress) =>
         ensureDistfiles({ lockPath, storeDir: resolve(args.dest), names, mirrors: args.mirror, jobs: args.jobs, pin: args.pin, onProgress, signal: interrupt.signal }),
@@ -46,6 +53,7 @@ export const command: CommandModule<object, FetchArgs> = {
         process.stdout.write(`${Object.keys(files).length} distfiles verified in ${resolve(args.dest)} (${mib(bytes)})\n`);
       }
     } finally {
+      process.off('beforeExit', unfinished);
       interrupt.dispose();
     }
   },
