@@ -14,14 +14,18 @@ const COLOURS: Record<string, (s: string) => string> = {
 };
 
 export function printStatus(report: StatusReport, json: boolean): void {
-  const { state, plan, point } = report;
+  const { state, plan, point, running } = report;
   const ids = plan ? plan.steps.map((s) => s.id) : state.started.steps;
   const rows = ids.map((id) => {
     const s = state.steps.get(id);
-    const status = point?.views.get(id) ?? journalStatus(s);
+    // A step left started is running while a live run holds the lock, interrupted otherwise.
+    const status = running && s?.status === 'running' ? 'running' : (point?.views.get(id) ?? journalStatus(s));
     return { step: id, status, attempts: s?.attempts ?? 0, durationMs: s?.durationMs ?? null, log: s?.log ?? null, exitCode: s?.exitCode ?? null };
   });
-  const next = point
+  const live = running ? { pid: running.pid, command: 'command' in running ? running.command : null, time: 'time' in running ? running.time : null } : null;
+  const next = running
+    ? undefined
+    : point
     ? point.startIndex < ids.length
       ? { step: ids[point.startIndex]!, reason: point.reason }
       : state.finished
@@ -37,6 +41,7 @@ export function printStatus(report: StatusReport, json: boolean): void {
           runId: state.started.runId,
           started: state.started.time,
           finished: state.finished,
+          running: live,
           steps: rows,
           next: next ?? null,
           ...(report.planError ? { planError: report.planError } : {}),
@@ -56,7 +61,10 @@ export function printStatus(report: StatusReport, json: boolean): void {
     );
   }
   if (report.planError) out.push(kleur.yellow(`The recipe cannot be planned now, so changes are not shown: ${report.planError}`));
-  if (next) out.push(`Next: ${next.step ? `resume starts at ${next.step} (${next.reason})` : next.reason}. Run: ${resumeCommand(report.work)}`);
+  if (live) {
+    const who = live.pid === null ? 'a bootstrap that is just starting' : `pid ${live.pid}${live.time ? `, started ${live.time}` : ''}${live.command ? `: ${live.command}` : ''}`;
+    out.push(kleur.cyan(`A run is in progress in this work directory (${who}); resume can continue only after it ends.`));
+  } else if (next) out.push(`Next: ${next.step ? `resume starts at ${next.step} (${next.reason})` : next.reason}. Run: ${resumeCommand(report.work)}`);
   else if (state.finished) out.push('The run is finished.');
   process.stdout.write(out.join('\n') + '\n');
 }

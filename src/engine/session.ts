@@ -11,7 +11,7 @@ import type { Reporter } from './reporter.js';
 import { resumePoint, type ResumePoint } from './resume-point.js';
 import { executePlan, type RunHooks, type RunResult, type ScriptRunner } from './runner.js';
 import type { Root, StepKindRegistry } from './step-kind.js';
-import { acquireWorkLock } from './work-lock.js';
+import { acquireWorkLock, workLockHolder, type LockHolder } from './work-lock.js';
 
 /** What the CLI gives the engine: the step kinds, how scripts run, where named recipes live. */
 export interface EngineDeps {
@@ -135,18 +135,25 @@ export interface StatusReport {
   plan?: Plan;
   point?: ResumePoint;
   planError?: string;
+  /**
+   * The run that holds the work directory's lock now, if any: its steps left `started` in the
+   * journal are running, not interrupted. `pid` is null for a holder that is just starting.
+   */
+  running?: LockHolder | { pid: null };
 }
 
-/** Read-only: no lock is taken, nothing is written. */
+/** Read-only: no lock is taken (the kernel's lock table says whether a run holds it), nothing is written. */
 export async function runStatus(workDir: string, deps: EngineDeps): Promise<StatusReport> {
   const work = resolve(workDir);
   requireWorkDir(work);
   const state = requireRun(work);
+  const holder = workLockHolder(work);
+  const running = holder ? { running: holder } : {};
   try {
     const plan = await planFromJournal(state, work, {}, deps);
-    return { work, state, plan, point: resumePoint(plan, state) };
+    return { work, state, plan, point: resumePoint(plan, state), ...running };
   } catch (error) {
-    return { work, state, planError: error instanceof Error ? error.message : String(error) };
+    return { work, state, planError: error instanceof Error ? error.message : String(error), ...running };
   }
 }
 
