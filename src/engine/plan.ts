@@ -62,8 +62,10 @@ export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, re
         });
       }
       const { id, kind: _kind, root: _root, title, ...own } = def;
+      // A step's `script` is the one step field a shell reads as written (kinds quote the words
+      // they put into their own scripts, e.g. emerge's args).
       const rendered = renderDeep(own, (text, path) =>
-        renderTemplate(text, values, `${recipe.locate([...at, ...path])} (step ${id})`),
+        renderTemplate(text, values, `${recipe.locate([...at, ...path])} (step ${id})`, { shell: path.length === 1 && path[0] === 'script' }),
       );
       const parsed = kind.schema.safeParse(rendered);
       if (!parsed.success) throw schemaError(parsed.error.issues, recipe.locate, at);
@@ -110,8 +112,8 @@ function resolveRoots(recipe: LoadedRecipe, values: Record<string, string>): Rec
       path: path.startsWith('<') ? path : resolve(path),
       host: false,
       shell: def.shell.map((word) => renderTemplate(word, values, where('shell'))),
-      prelude: renderTemplate(def.prelude, values, where('prelude')),
-      preflightPrelude: renderTemplate(def.preflight_prelude, values, where('preflight_prelude')),
+      prelude: renderTemplate(def.prelude, values, where('prelude'), { shell: true }),
+      preflightPrelude: renderTemplate(def.preflight_prelude, values, where('preflight_prelude'), { shell: true }),
       env: Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, renderTemplate(v, values, where(`env.${k}`))])),
     };
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NUMERIC_BUILTINS, patternIsShellSafe, placeholderContexts } from '../shell-template.js';
 
 /**
  * The recipe file's own structure. Each step's kind-specific fields are validated later by the
@@ -80,7 +81,61 @@ export const recipeSchema = z
     roots: z.record(paramName, rootSchema).default({}),
     phases: z.array(phaseSchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine(checkPlaceholders);
+
+/** The fields a POSIX shell reads, whose `{{name}}` placeholders become shell-quoted words. */
+export function isShellField(path: ReadonlyArray<PropertyKey>): boolean {
+  const [top, , field, , sub] = path;
+  if (top === 'roots') return path.length === 3 && (field === 'prelude' || field === 'preflight_prelude');
+  return top === 'phases' && field === 'steps' && path.length === 5 && sub === 'script';
+}
+
+/**
+ * In shell fields, a placeholder must stand where the shell reads words (a quoted word inside
+ * quotes would keep its quotes, and `$( )` inside double quotes or a here-document still runs),
+ * and `{{raw:name}}` must name a parameter whose pattern admits no shell syntax. Elsewhere a
+ * value goes in as it is, so `{{raw:…}}` has no meaning there.
+ */
+function checkPlaceholders(file: { parameters: Record<string, { pattern?: string | undefined }> }, ctx: z.RefinementCtx): void {
+  const rawSafe = (name: string): boolean | undefined => {
+    if (NUMERIC_BUILTINS.has(name)) return true;
+    const def = file.parameters[name];
+    if (!def) return name === 'work' || name === 'recipe_dir' ? false : undefined; // unknown: plan names it
+    return def.pattern !== undefined && patternIsShellSafe(def.pattern);
+  };
+  const visit = (value: unknown, path: PropertyKey[]): void => {
+    if (Array.isArray(value)) return value.forEach((item, i) => visit(item, [...path, i]));
+    if (value && typeof value === 'object') return Object.entries(value).forEach(([k, v]) => visit(v, [...path, k]));
+    if (typeof value !== 'string' || !value.includes('{{')) return;
+    if (!isShellField(path)) {
+      for (const m of value.matchAll(/\{\{\s*raw\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) {
+        ctx.addIssue({ code: 'custom', path, message: `{{raw:${m[1]}}} is for shell scripts only (a run step's script, a root's prelude); here {{${m[1]}}} is already the value as it is` });
+      }
+      return;
+    }
+    for (const use of placeholderContexts(value)) {
+      if (use.raw && rawSafe(use.name) === false) {
+        const def = file.parameters[use.name];
+        const why = !def ? `${use.name} is a path bootstrap sets` : def.pattern === undefined ? `${use.name} has no pattern` : `the pattern of ${use.name} (${def.pattern}) admits shell syntax`;
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `{{raw:${use.name}}} puts the value into the script as it is, but ${why}; write {{${use.name}}} (one quoted word), or give ${use.name} a pattern of letters, digits and _@%+=:,./- only`,
+        });
+      } else if (!use.raw && use.context !== 'word') {
+        const where = use.context.startsWith('after') ? use.context : `inside ${use.context}`;
+        const line = value.slice(0, use.index).split('\n').length;
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `{{${use.name}}} (line ${line} of the script) stands ${where}: it becomes one shell-quoted word, which is right only where the shell reads words; write it outside quotes (e.g. v={{${use.name}}}, then "$v"), or {{raw:${use.name}}} if ${use.name} has a pattern that admits no shell syntax`,
+        });
+      }
+    }
+  };
+  visit(file, []);
+}
 
 export type RecipeFile = z.output<typeof recipeSchema>;
 export type ParameterDef = z.output<typeof parameterSchema>;
