@@ -149,6 +149,8 @@ async function transfer(
     resumeState,
     resumeBlind: pinned,
     maxQueuedBytes: ctx.tuning.maxQueuedBytes,
+    maxRedirections: ctx.tuning.maxRedirections,
+    minSpeed: { bytesPerSecond: ctx.tuning.minSpeedBytesPerSecond, windowMs: ctx.tuning.minSpeedWindowMs },
     signal: ctx.signal,
     onBytes,
   });

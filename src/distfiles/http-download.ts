@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { AttemptFailure, classifyError } from './errors.js';
 import { ByteQueue } from './byte-queue.js';
 import { CHUNK_BYTES } from './hash.js';
+import { type MinSpeed, SpeedWatch } from './min-speed.js';
 import type { PartialFile } from './partial-file.js';
 
 export interface HttpDownload {
@@ -21,6 +22,9 @@ export interface HttpDownload {
   resumeBlind: boolean;
   /** Past this many bytes waiting for the disk, the request is dropped and resumed later. */
   maxQueuedBytes: number;
+  /** What the dispatcher's redirect interceptor was given, for the message when it runs out. */
+  maxRedirections: number;
+  minSpeed: MinSpeed;
   signal: AbortSignal | undefined;
   onBytes(size: number): void;
 }
@@ -57,6 +61,9 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
     if (!settled) controller?.abort(reason);
   };
   const onAbortSignal = (): void => abort(new AttemptFailure('local', 'interrupted'));
+  const speed = new SpeedWatch(job.minSpeed, (reason) => abort(new AttemptFailure('next', reason)));
+  /** URLs requested so far, the redirect interceptor's own list (it grows with each hop). */
+  let history: readonly URL[] = [];
 
   const offset = job.file.size;
   const resuming = offset > 0 && (validator !== undefined || job.resumeBlind);
@@ -78,18 +85,24 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
       reject(error);
     };
     const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(c) {
+      onRequestStart(c, context) {
         controller = c;
+        const hops = (context as { history?: unknown } | undefined)?.history;
+        if (Array.isArray(hops)) history = hops as URL[];
         if (job.signal?.aborted) c.abort(new AttemptFailure('local', 'interrupted'));
       },
       onResponseStart(c, statusCode, responseHeaders) {
         controller = c;
         try {
+          if (statusCode >= 300 && statusCode < 400 && header(responseHeaders, 'location') && history.length > job.maxRedirections) {
+            throw new AttemptFailure('next', tooManyRedirects(job, history, header(responseHeaders, 'location')!));
+          }
           restartFromZero = checkResponse(statusCode, responseHeaders, resuming ? offset : 0, job.expectedSize, job.url);
           job.resumeState.validator = validatorOf(responseHeaders);
           if (restartFromZero) job.resumeState.rangeIgnored = true;
           resumable = statusCode === 206 || (/\bbytes\b/.test(header(responseHeaders, 'accept-ranges') ?? '') && !job.resumeState.rangeIgnored);
           pausable = keepsConnection(responseHeaders);
+          speed.start();
           resolve();
         } catch (error) {
           dropPartial = statusCode === 416;
@@ -97,10 +110,12 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
         }
       },
       onResponseData(c, chunk) {
+        speed.received(chunk.length);
         const withinLimit = queue.push(chunk);
         if (pausable) {
           if (queue.bytes >= PAUSE_AT && !paused) {
             paused = true;
+            speed.pause();
             c.pause();
           }
         } else if (!withinLimit && resumable) {
@@ -109,10 +124,12 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
       },
       onResponseEnd() {
         settled = true;
+        speed.stop();
         queue.end();
       },
       onResponseError(_c, error) {
         settled = true;
+        speed.stop();
         fail(error);
       },
     };
@@ -123,6 +140,7 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
   try {
     await response.catch(async (error: unknown) => {
       if (dropPartial) await job.file.restart();
+      if (isRedirectLoop(error)) throw new AttemptFailure('next', redirectLoop(history), { cause: error });
       throw classifyError(error);
     });
     if (restartFromZero) await job.file.restart();
@@ -136,6 +154,7 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
       if (chunk === null) break;
       if (paused && queue.bytes <= RESUME_AT) {
         paused = false;
+        speed.start();
         controller?.resume();
       }
       if (job.expectedSize !== null && job.file.size + chunk.length > job.expectedSize) {
@@ -153,8 +172,26 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
       job.onBytes(job.file.size);
     }
   } finally {
+    speed.stop();
     job.signal?.removeEventListener('abort', onAbortSignal);
   }
+}
+
+const REDIRECT_ADVICE = 'see where it leads with `curl -IL URL`, then put the final URL in the lock or give a --mirror that has the file';
+
+/** undici's redirect interceptor found a URL it had already visited (its own text speaks of Client and Pool). */
+function isRedirectLoop(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test((error as Error).message);
+}
+
+function redirectLoop(history: readonly URL[]): string {
+  const hops = history.length - 1;
+  return `a redirect loop: after ${hops} redirect${hops === 1 ? '' : 's'} (${[...history.map(String), '…'].join(' → ')}) it points back to a URL already visited; ${REDIRECT_ADVICE}`;
+}
+
+function tooManyRedirects(job: HttpDownload, history: readonly URL[], location: string): string {
+  const chain = history.length > 4 ? [history[0], '…', ...history.slice(-2)] : history;
+  return `still redirecting after ${job.maxRedirections} redirects (${[...chain.map(String), location].join(' → ')}): a redirect loop, or a chain longer than ${job.maxRedirections}; ${REDIRECT_ADVICE}`;
 }
 
 /** Whether llhttp will keep the connection after this response (see downloadHttp). */

@@ -12,6 +12,13 @@ export interface FetchTuning {
   maxRedirections: number;
   /** Bytes of one body allowed to wait for the disk before the request is dropped and resumed. */
   maxQueuedBytes: number;
+  /**
+   * A source that delivers fewer than this many bytes per second, on average over
+   * `minSpeedWindowMs`, is given up on for the next one (curl's --speed-limit and --speed-time);
+   * 0 turns it off. Default: 1 KiB/s over 30 s. A slow disk does not count (see SpeedWatch).
+   */
+  minSpeedBytesPerSecond: number;
+  minSpeedWindowMs: number;
   writer: ChunkWriter;
 }
 
@@ -22,5 +29,7 @@ export const DEFAULT_TUNING: FetchTuning = {
   headersTimeoutMs: 60_000,
   maxRedirections: 10,
   maxQueuedBytes: 128 << 20,
+  minSpeedBytesPerSecond: 1024,
+  minSpeedWindowMs: 30_000,
   writer: writeFully,
 };

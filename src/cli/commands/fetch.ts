@@ -8,6 +8,8 @@ interface FetchArgs {
   jobs: number;
   pin: boolean;
   json: boolean;
+  'speed-limit': number;
+  'speed-time': number;
 }
 
 export const command: CommandModule<object, FetchArgs> = {
@@ -21,7 +23,9 @@ export const command: CommandModule<object, FetchArgs> = {
       .option('mirror', { type: 'string', array: true, describe: 'Tried first, as MIRROR/<file>: an http(s) URL or a directory (repeatable)' })
       .option('jobs', { type: 'number', default: 4, describe: 'Downloads at once' })
       .option('pin', { type: 'boolean', default: false, describe: 'Fetch unpinned entries too and write their size and digests into the lock (trust on first use)' })
-      .option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' }),
+      .option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' })
+      .option('speed-limit', { type: 'number', default: 1024, describe: 'Bytes per second below which (over --speed-time) a source is given up on for the next one; 0: never' })
+      .option('speed-time', { type: 'number', default: 30, describe: 'Seconds over which --speed-limit is measured' }),
   handler: async (args) => {
     const { resolve } = await import('node:path');
     const { BootstrapError } = await import('../../util/errors.js');
@@ -30,6 +34,11 @@ export const command: CommandModule<object, FetchArgs> = {
     const { withFetchProgress } = await import('../../distfiles/progress.js');
     const { mib } = await import('../../util/format.js');
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new BootstrapError('EUSAGE', `--jobs ${args.jobs}: give a whole number of 1 or more`);
+    const speedLimit = args['speed-limit'];
+    const speedTime = args['speed-time'];
+    if (!(speedLimit >= 0)) throw new BootstrapError('EUSAGE', `--speed-limit ${speedLimit}: give bytes per second, 0 or more`);
+    if (!(speedTime > 0)) throw new BootstrapError('EUSAGE', `--speed-time ${speedTime}: give a number of seconds above 0`);
+    const tuning = { minSpeedBytesPerSecond: speedLimit, minSpeedWindowMs: Math.round(speedTime * 1000) };
     const lockPath = resolve(args.lock);
     const names = args.only ?? [];
     const total = names.length > 0 ? new Set(names).size : Object.keys((await readLock(lockPath)).distfiles).length;
@@ -44,7 +53,7 @@ export const command: CommandModule<object, FetchArgs> = {
     process.once('beforeExit', unfinished);
     try {
       const files = await withFetchProgress(total, { quiet: args.json }, (onProgress) =>
-        ensureDistfiles({ lockPath, storeDir: resolve(args.dest), names, mirrors: args.mirror, jobs: args.jobs, pin: args.pin, onProgress, signal: interrupt.signal }),
+        ensureDistfiles({ lockPath, storeDir: resolve(args.dest), names, mirrors: args.mirror, jobs: args.jobs, pin: args.pin, onProgress, signal: interrupt.signal, tuning }),
       );
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ dest: resolve(args.dest), files }, null, 2)}\n`);
