@@ -1,10 +1,11 @@
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { BootstrapError } from '../util/errors.js';
 import { fingerprint } from './fingerprint.js';
 import type { ResolvedParams } from './params.js';
 import { schemaError } from './recipe/locate.js';
 import type { LoadedRecipe } from './recipe/load-recipe.js';
 import { renderDeep, renderTemplate } from './render.js';
+import { resolveHostPath, systemDirectory } from './root-guard.js';
 import type { Root, StepKind, StepKindRegistry, StepPlan } from './step-kind.js';
 
 export interface PlannedStep {
@@ -103,13 +104,14 @@ function resolveRoots(recipe: LoadedRecipe, values: Record<string, string>): Rec
   for (const [name, def] of Object.entries(recipe.file.roots)) {
     const where = (field: string) => `${recipe.locate(['roots', name, field])} (roots.${name}.${field})`;
     if (name === 'host') throw new BootstrapError('ERECIPE', `${where('path')}: the root name host is built in`);
-    const path = renderTemplate(def.path, values, where('path'));
-    if (!isAbsolute(path) && !path.startsWith('<')) {
-      throw new BootstrapError('ERECIPE', `${where('path')}: root ${name} must be an absolute path, got ${path}`);
+    const given = renderTemplate(def.path, values, where('path'));
+    if (!isAbsolute(given) && !given.startsWith('<')) {
+      throw new BootstrapError('ERECIPE', `${where('path')}: root ${name} must be an absolute path, got ${given}`);
     }
+    const path = given.startsWith('<') ? given : guardedRootPath(name, given, def.path, where('path'));
     roots[name] = {
       name,
-      path: path.startsWith('<') ? path : resolve(path),
+      path,
       host: false,
       shell: def.shell.map((word) => renderTemplate(word, values, where('shell'))),
       prelude: renderTemplate(def.prelude, values, where('prelude'), { shell: true }),
@@ -118,4 +120,21 @@ function resolveRoots(recipe: LoadedRecipe, values: Record<string, string>): Rec
     };
   }
   return roots;
+}
+
+/**
+ * The host path a root stands for, links followed; the host's `/` and its system directories
+ * are refused whatever path leads there (the `host` root is the only way to run on the host,
+ * and its steps never write through the kinds).
+ */
+function guardedRootPath(name: string, given: string, template: string, where: string): string {
+  const resolved = resolveHostPath(given);
+  const refused = systemDirectory(resolved);
+  if (refused) {
+    const via = template.includes('{{') ? ` (${template})` : '';
+    throw new BootstrapError('EROOT', `${where}: root ${name} is ${given}${via}, which resolves to ${resolved}: ${refused}. Steps run in a root and write into it as root, so bootstrap refuses the host's / and its system directories as a root`, {
+      hint: template.includes('{{target}}') ? 'Give --target the directory the recipe builds in (e.g. the live-bootstrap target/ folder), not a path that leads to the host itself.' : `Give root ${name} a directory of its own.`,
+    });
+  }
+  return resolved;
 }
