@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readJournal } from '../engine/journal.js';
 import type { EngineDeps } from '../engine/session.js';
@@ -64,6 +65,16 @@ export function engineDeps(options: KindOptions): EngineDeps {
 
 /** The kind options a run in `work` recorded when it started (none when there is no run). */
 export function recordedOptions(work: string): Partial<KindOptions> {
+  // A --work that is no directory is the engine's to report, with the command's own message.
+  if (!isDirectory(resolve(work))) return {};
   const first = readJournal(resolve(work))?.events[0];
   return first?.type === 'run-started' ? ((first.options ?? {}) as Partial<KindOptions>) : {};
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

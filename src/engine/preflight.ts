@@ -5,7 +5,7 @@ import { BootstrapError } from '../util/errors.js';
 import { JournalWriter, JOURNAL_VERSION } from './journal.js';
 import type { Plan, PlannedStep } from './plan.js';
 import { executePlan, type RunResult } from './runner.js';
-import { checkPrivileges, planRecipe, type EngineDeps, type PlanRequest, type RunControl } from './session.js';
+import { checkPrivileges, planRecipe, prepareWorkDir, type EngineDeps, type PlanRequest, type RunControl } from './session.js';
 import type { PretendResult, Root, StepKind, StepKindRegistry } from './step-kind.js';
 import { acquireWorkLock } from './work-lock.js';
 
@@ -56,7 +56,7 @@ export async function runPreflight(request: PreflightRequest, deps: EngineDeps &
   const lowerRoot = startingRoot(base);
   const { last, stoppedBefore } = preflightRange(base, request.until);
   checkPrivileges(base, 0);
-  mkdirSync(work, { recursive: true });
+  prepareWorkDir(work);
   const lock = await acquireWorkLock(work, request.command);
   try {
     const dir = freshPreflightDir(work);

@@ -1,7 +1,7 @@
-import { mkdirSync, renameSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, renameSync, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
-import { BootstrapError } from '../util/errors.js';
+import { dirname, resolve } from 'node:path';
+import { BootstrapError, errnoCode } from '../util/errors.js';
 import { foldJournal, type RunState } from './fold-journal.js';
 import { JournalWriter, readJournal, JOURNAL_FILE, JOURNAL_VERSION } from './journal.js';
 import { builtins, resolveParams, type Builtins } from './params.js';
@@ -33,6 +33,7 @@ export interface PlanRequest {
 }
 
 export async function planRecipe(request: PlanRequest, deps: EngineDeps): Promise<Plan> {
+  checkWorkPath(resolve(request.work));
   const recipe = loadRecipe(findRecipe(request.recipe, deps.recipesDir));
   const params = resolveParams(recipe, {
     builtins: builtins(resolve(request.work), recipe.dir),
@@ -53,7 +54,7 @@ export async function startRun(request: PlanRequest & RunControl & { fresh?: boo
   const plan = await planRecipe({ ...request, work, allowMissing: false }, deps);
   checkUntil(plan, request.until);
   checkPrivileges(plan, 0);
-  mkdirSync(work, { recursive: true });
+  prepareWorkDir(work);
   const lock = await acquireWorkLock(work, request.command);
   try {
     const existing = readJournal(work);
@@ -100,7 +101,7 @@ export interface ResumeRequest extends RunControl {
 
 export async function resumeRun(request: ResumeRequest, deps: EngineDeps): Promise<{ plan: Plan; result: RunResult | { status: 'nothing-to-do' }; point: ResumePoint }> {
   const work = resolve(request.work);
-  requireWorkDir(work);
+  requireWorkDir(work, true);
   const lock = await acquireWorkLock(work, request.command);
   try {
     const state = requireRun(work);
@@ -145,7 +146,7 @@ export interface StatusReport {
 /** Read-only: no lock is taken (the kernel's lock table says whether a run holds it), nothing is written. */
 export async function runStatus(workDir: string, deps: EngineDeps): Promise<StatusReport> {
   const work = resolve(workDir);
-  requireWorkDir(work);
+  requireWorkDir(work, false);
   const state = requireRun(work);
   const holder = workLockHolder(work);
   const running = holder ? { running: holder } : {};
@@ -194,10 +195,82 @@ async function planFromJournal(state: RunState, work: string, given: Record<stri
   return buildPlan(recipe, params, deps.registry);
 }
 
-function requireWorkDir(work: string): void {
-  if (!statSync(work, { throwIfNoEntry: false })?.isDirectory()) {
+/**
+ * Before planning (roots usually live under the work directory): the work directory, or the
+ * nearest of its parents that exists, must be a directory. Nothing is created.
+ */
+function checkWorkPath(work: string): void {
+  for (let path = work; ; path = dirname(path)) {
+    let info;
+    try {
+      info = statSync(path, { throwIfNoEntry: false });
+    } catch (error) {
+      if (errnoCode(error) === 'ENOTDIR') continue;
+      throw workDirError(work, error);
+    }
+    if (info === undefined) continue;
+    if (!info.isDirectory()) {
+      throw new BootstrapError('EWORK', `--work ${work} cannot be used as a work directory: ${path} is a file, not a directory`, {
+        hint: 'Give --work a directory bootstrap can create and write to: it keeps the journal, the logs and the lock there.',
+      });
+    }
+    return;
+  }
+}
+
+/** Makes the work directory of a new run (or preflight), or says clearly why that path cannot be one. */
+export function prepareWorkDir(work: string): void {
+  try {
+    mkdirSync(work, { recursive: true });
+    accessSync(work, constants.W_OK);
+  } catch (error) {
+    // A recursive mkdir on a read-only file system says ENOENT: ask the parent that exists why.
+    if (errnoCode(error) === 'ENOENT') {
+      let parent = dirname(work);
+      while (parent !== dirname(parent) && !statSync(parent, { throwIfNoEntry: false })) parent = dirname(parent);
+      try {
+        accessSync(parent, constants.W_OK);
+      } catch (why) {
+        throw workDirError(work, why);
+      }
+    }
+    throw workDirError(work, error);
+  }
+}
+
+function requireWorkDir(work: string, writable: boolean): void {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(work, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOTDIR') throw workDirError(work, error);
+  }
+  if (!isDirectory) {
     throw new BootstrapError('ENOWORK', `no work directory at ${work}`, { hint: 'Give the --work directory of a run started with bootstrap run.' });
   }
+  if (!writable) return;
+  try {
+    accessSync(work, constants.W_OK);
+  } catch (error) {
+    throw workDirError(work, error);
+  }
+}
+
+function workDirError(work: string, error: unknown): BootstrapError {
+  const code = errnoCode(error);
+  const why =
+    code === 'EEXIST' || code === 'ENOTDIR'
+      ? 'a file is in the way (not a directory)'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : error instanceof Error
+            ? error.message
+            : String(error);
+  return new BootstrapError('EWORK', `--work ${work} cannot be used as a work directory: ${why}`, {
+    hint: 'Give --work a directory bootstrap can create and write to: it keeps the journal, the logs and the lock there.',
+  });
 }
 
 function requireRun(work: string): RunState {

@@ -7,6 +7,7 @@ import { type FieldPath, schemaError, yamlLocator } from './locate.js';
 import { recipeSchema, type RecipeFile } from './schema.js';
 
 export const RECIPE_FILE = 'recipe.yaml';
+const MAX_ALIAS_COUNT = 100;
 
 export interface LoadedRecipe {
   file: RecipeFile;
@@ -56,7 +57,16 @@ export function loadRecipe(path: string): LoadedRecipe {
     });
   }
   const locate = yamlLocator(path, doc, counter);
-  const parsed = recipeSchema.safeParse(doc.toJS());
+  let data: unknown;
+  try {
+    // yaml's own guard against alias bombs ("billion laughs"), stated so that it stays on.
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    throw new BootstrapError('ERECIPE', `${path}: ${error instanceof Error ? error.message : String(error)} (more than ${MAX_ALIAS_COUNT} alias expansions)`, {
+      hint: 'A recipe has no need for deeply nested YAML aliases; write the values out.',
+    });
+  }
+  const parsed = recipeSchema.safeParse(data);
   if (!parsed.success) throw schemaError(parsed.error.issues, locate);
   const file = parsed.data;
   checkUniqueIds(file, locate);

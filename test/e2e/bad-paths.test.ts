@@ -1,0 +1,72 @@
+import { execa } from 'execa';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cli, type CliResult } from '../helpers/cli.js';
+import { needsRoot, projectRoot, tempDir } from '../helpers/env.js';
+
+/** Exit 2, one clear message, and no stack trace. */
+function expectBadInput(result: CliResult, message: string | RegExp): void {
+  expect(result.stderr).not.toContain('internal error');
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  expect(result.stderr).toMatch(message);
+  expect(result.exitCode).toBe(2);
+}
+
+const HOST_RECIPE = ['name: host-only', 'version: 1', 'description: one step on the host', 'phases:', '  - id: p', '    steps:', '      - id: hello', '        kind: run', '        root: host', '        script: echo hello'].join('\n');
+
+describe('bad --work and --dest paths, and a YAML alias bomb: exit 2 and a message', () => {
+  let dir: { path: string; remove: () => void };
+  beforeEach(() => {
+    dir = tempDir('bootstrap-bad-paths-');
+  });
+  afterEach(() => dir.remove());
+
+  it('a file where the work directory (or one of its parents) should be', async () => {
+    const file = join(dir.path, 'file');
+    writeFileSync(file, 'not a directory\n');
+    for (const work of [file, join(file, 'sub')]) {
+      for (const command of [['run', '--recipe', 'demo'], ['plan', '--recipe', 'demo'], ['preflight', '--recipe', 'demo']]) {
+        expectBadInput(await cli([...command, '--work', work]), `--work ${work} cannot be used as a work directory: ${file} is a file, not a directory`);
+      }
+      for (const command of [['status'], ['resume']]) expectBadInput(await cli([...command, '--work', work]), `no work directory at ${work}`);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
+  });
+
+  it('a work directory bootstrap may not write to', async (ctx) => {
+    needsRoot(ctx); // to run as an unprivileged user
+    const recipe = join(dir.path, 'recipe');
+    mkdirSync(recipe);
+    writeFileSync(join(recipe, 'recipe.yaml'), HOST_RECIPE);
+    const closed = join(dir.path, 'closed');
+    mkdirSync(closed);
+    chmodSync(dir.path, 0o755);
+    chmodSync(closed, 0o755);
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(projectRoot, 'bin/bootstrap.js')];
+    const run = await execa('setpriv', [...asNobody, 'run', '--recipe', recipe, '--work', join(closed, 'w'), '--plain'], { reject: false, env: { NO_COLOR: '1' } });
+    expectBadInput({ exitCode: run.exitCode ?? -1, stdout: String(run.stdout), stderr: String(run.stderr) }, `--work ${join(closed, 'w')} cannot be used as a work directory: permission denied`);
+    const resume = await execa('setpriv', [...asNobody, 'resume', '--work', closed], { reject: false, env: { NO_COLOR: '1' } });
+    expectBadInput({ exitCode: resume.exitCode ?? -1, stdout: String(resume.stdout), stderr: String(resume.stderr) }, `--work ${closed} cannot be used as a work directory: permission denied`);
+  });
+
+  it('a file where lock verify --dest expects a directory', async () => {
+    const file = join(dir.path, 'file');
+    writeFileSync(file, '');
+    expectBadInput(await cli(['lock', 'verify', '--dest', file]), /ENOTDIR: not a directory, stat '.*\/file\//);
+  });
+
+  it('a recipe that is a YAML alias bomb (billion laughs) is refused, naming the file', async () => {
+    const recipe = join(dir.path, 'bomb');
+    mkdirSync(recipe);
+    const lines = ['name: bomb', 'version: 1', 'description: x', 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    let previous = 'a';
+    for (const name of 'bcdefghi') {
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+      previous = name;
+    }
+    lines.push('phases: []');
+    writeFileSync(join(recipe, 'recipe.yaml'), `${lines.join('\n')}\n`);
+    expectBadInput(await cli(['plan', '--recipe', recipe]), `${recipe}/recipe.yaml: Excessive alias count`);
+  });
+});
