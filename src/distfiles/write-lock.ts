@@ -1,4 +1,7 @@
+import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { lockDistfile } from './distfile-lock.js';
 import { readLock } from './read-lock.js';
 import { LOCKFILE_VERSION, type Lock, type LockEntry, lockSchema } from './lock-schema.js';
 
@@ -33,18 +36,27 @@ export async function writeLock(path: string, lock: Lock): Promise<void> {
 const updates = new Map<string, Promise<unknown>>();
 
 /**
- * Read-modify-write of the lock, one at a time per path within this process (parallel pins
- * and recordings each re-read the file, so none loses another's entry).
+ * Read-modify-write of the lock, one at a time per path: in order within this process, and
+ * under the same kind of kernel-held lock as a distfile (distfile-lock.ts) across processes,
+ * so parallel pins and recordings, here or in another `fetch --pin`, each re-read the file
+ * and none loses another's entry. The key is the lock's directory (the file itself is
+ * replaced by each write) and its name.
  */
 export function updateLock<T>(path: string, change: (lock: Lock) => T | Promise<T>): Promise<T> {
   const previous = updates.get(path) ?? Promise.resolve();
   const next = previous
     .catch(() => undefined)
     .then(async () => {
-      const lock = await readLock(path);
-      const result = await change(lock);
-      await writeLock(path, lock);
-      return result;
+      const dir = await stat(dirname(path), { bigint: true });
+      const held = await lockDistfile(`lock file in ${dir.dev}:${dir.ino}`, basename(path));
+      try {
+        const lock = await readLock(path);
+        const result = await change(lock);
+        await writeLock(path, lock);
+        return result;
+      } finally {
+        await held.release();
+      }
     });
   updates.set(path, next);
   void next.finally(() => {
