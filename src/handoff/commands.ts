@@ -15,9 +15,13 @@ export interface CatalystCommand {
  * as argv words: `['catalyst']` locally, `['ssh', 'root@vm', 'catalyst']` on a VM that sees
  * the same paths, `['catalyst', '-v']` for verbose output.
  */
-export function catalystCommands(specsDir: string, catalyst: string[] = ['catalyst']): CatalystCommand[] {
+export function catalystCommands(
+  specsDir: string,
+  catalyst: string[] = ['catalyst'],
+  stages: ReadonlyArray<{ id: StageId; file: string }> = STAGES,
+): CatalystCommand[] {
   const conf = join(specsDir, 'catalyst.conf');
-  return STAGES.map((s) => {
+  return stages.map((s) => {
     const spec = join(specsDir, s.file);
     return { stage: s.id, spec, argv: [...catalyst, '-c', conf, '-f', spec] };
   });

@@ -1,18 +1,19 @@
 import { availableParallelism } from 'node:os';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { resolveInRoot } from '../host/rooted-fs.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { shellWord } from '../util/shell-quote.js';
 import { renderCatalystConf } from './catalyst-conf.js';
-import { DEFAULT_DISTDIR, DEFAULT_PROFILE, DEFAULT_REL_TYPE, DEFAULT_REPO_BASEDIR, DEFAULT_SUBARCH } from './defaults.js';
+import { DEFAULT_DISTDIR, DEFAULT_REPO_BASEDIR, DEFAULT_SEED_FOLDER } from './defaults.js';
+import { INIT_SYSTEMS, type InitSystem, type RelengEdit } from './guide-edits.js';
+import { readReleng, RELENG_SNAPSHOT, RELENG_SNAPSHOT_URL } from './releng.js';
 import { parseDigests } from '../stage/catalyst-files.js';
 import { verifyAgainstDigests } from './digests-file.js';
-import { checkSafeName, parseProfile, parseSeedName } from './names.js';
+import { checkSafeName, parseSeedName } from './names.js';
 import { checkSeedSlot, needsPlacing, placeFile } from './place-seed.js';
-import { buildPortageTrees } from './releng-overlay.js';
 import { checkSeedIsTar } from './sniff-seed.js';
-import { buildSpecs, STAGES, type StageId } from './specs.js';
+import { buildSpecs, DEFAULT_INIT, stagesFor, type StageId } from './specs.js';
 import { checkOwnedFolder, OWNED_MARKER, OWNED_MARKER_TEXT, replaceOwnedFolder, writeFilesAtomically } from './write-files.js';
 
 export interface HandoffOptions {
@@ -20,12 +21,13 @@ export interface HandoffOptions {
   seed: string;
   /** Catalyst's storedir (default in the CLI: DEFAULT_STOREDIR). */
   storedir: string;
-  /** Default `default`. Names the folder under `builds/` and the specs' `rel_type`. */
-  relType?: string;
-  /** Default `default/linux/amd64/23.0`. */
-  profile?: string;
-  /** Default `amd64`. */
-  subarch?: string;
+  /**
+   * The folder under `builds/` the seed goes in; default `default`, the guide's
+   * (`source_subpath` `default/stage3-bootstrap`). The specs keep releng's `rel_type`.
+   */
+  seedFolder?: string;
+  /** releng's stage specs for this init system: the guide's `systemd` (default) or `openrc`. */
+  init?: InitSystem;
   /** The Gentoo repository commit of `catalyst --snapshot`; default: the only snapshot in `<storedir>/snapshots/`. */
   treeish?: string;
   /**
@@ -35,8 +37,11 @@ export interface HandoffOptions {
   deferTreeish?: boolean;
   /** Goes into version stamps and file names; default: the seed's modification date (UTC, YYYY-MM-DD). */
   timestamp?: string;
-  /** A checkout of Gentoo's releng repository to take the portage_confdir trees from. */
-  repoDir?: string;
+  /**
+   * Gentoo's releng repository: a checkout, or a snapshot tarball (the pinned
+   * `releng-<commit>.tar.bz2`). Its specs and Portage trees are used with the guide's edits.
+   */
+  releng?: string;
   /** Where catalyst.conf, the specs and the releng-shaped folder go; default `<storedir>/specs`. */
   specsDir?: string;
   /** Default: this machine's CPU count. */
@@ -65,6 +70,8 @@ export interface HandoffResult {
   seedPath: string;
   /** What the stage1 and install CD specs name as `source_subpath`. */
   sourceSubpath: string;
+  /** The guide's edits that were applied to releng, in order. */
+  edits: RelengEdit[];
   /** The specs folder as Catalyst's machine sees it (what its commands name). */
   specsDir: string;
   /** The same folder on this machine (differs from specsDir only with targetRoot). */
@@ -146,9 +153,12 @@ function checkCount(field: string, value: number): number {
  */
 export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   const storedir = resolve(opts.storedir);
-  const relType = checkSafeName('rel_type', opts.relType ?? DEFAULT_REL_TYPE);
-  const subarch = checkSafeName('subarch', opts.subarch ?? DEFAULT_SUBARCH);
-  const profile = parseProfile(opts.profile ?? DEFAULT_PROFILE);
+  const seedFolder = checkSafeName('seed folder', opts.seedFolder ?? DEFAULT_SEED_FOLDER);
+  const init = opts.init ?? DEFAULT_INIT;
+  if (!INIT_SYSTEMS.includes(init)) fail('EHANDOFF_UNSAFE_VALUE', `init ${JSON.stringify(init)} is not one of ${INIT_SYSTEMS.join(', ')}`, 'Pass --init systemd (the guide\'s) or --init openrc.');
+  if (opts.releng === undefined) {
+    fail('EHANDOFF_NO_RELENG', 'no releng given: the specs and Portage trees are releng\'s own, with the guide\'s edits', `Pass --releng with the pinned snapshot ${RELENG_SNAPSHOT} (distfiles.lock, ${RELENG_SNAPSHOT_URL}) or a checkout (git clone https://gitweb.gentoo.org/proj/releng.git).`);
+  }
   const specsDir = resolve(opts.specsDir ?? join(storedir, 'specs'));
   const targetRoot = opts.targetRoot === undefined ? undefined : resolve(opts.targetRoot);
   // Where a path of the Catalyst machine is on this one.
@@ -202,10 +212,14 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     );
   }
   const timestamp = checkSafeName('timestamp', opts.timestamp ?? seedInfo.mtime.toISOString().slice(0, 10));
+  // catalyst-auto fills @DATESTAMP@ with `date -u +%Y%m%d`: the timestamp's date when it is one.
+  const datestamp = /^\d{4}-\d{2}-\d{2}$/.test(timestamp) ? timestamp.replaceAll('-', '') : seedInfo.mtime.toISOString().slice(0, 10).replaceAll('-', '');
 
   const repoDir = join(specsDir, RELENG_FOLDER);
-  const sourceSubpath = `${relType}/${seed.stem}`;
-  const specTexts = buildSpecs({ subarch, relType, profile, timestamp, treeish, seedSubpath: sourceSubpath, repoDir });
+  const sourceSubpath = `${seedFolder}/${seed.stem}`;
+  const releng = await readReleng(resolve(opts.releng));
+  const built = buildSpecs({ init, releng, timestamp, datestamp, treeish, seedSubpath: sourceSubpath, repoDir });
+  const stages = stagesFor(init);
   const confText = renderCatalystConf({
     storedir,
     distdir: opts.distdir ?? DEFAULT_DISTDIR,
@@ -214,10 +228,8 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
     jobs,
     loadAverage,
   });
-  const trees = await buildPortageTrees(opts.repoDir ? resolve(opts.repoDir) : undefined);
-
-  const buildsDir = await here(join(storedir, 'builds', relType));
-  await checkSeedSlot(buildsDir, seed, relType);
+  const buildsDir = await here(join(storedir, 'builds', seedFolder));
+  await checkSeedSlot(buildsDir, seed, seedFolder);
   const hostSpecsDir = await here(specsDir);
   const hostRepoDir = await here(repoDir);
   await checkOwnedFolder(hostSpecsDir);
@@ -234,21 +246,23 @@ export async function handoff(opts: HandoffOptions): Promise<HandoffResult> {
   for (const p of placements) if (await needsPlacing(p.from, p.to, opts.force === true, p.sha512)) pending.push(p);
   for (const p of pending) await placeFile(p.from, p.to);
 
-  const portageFiles = await replaceOwnedFolder(
-    hostRepoDir,
-    new Map([...trees].map(([path, text]) => [join('releases/portage', path), text])),
-  );
-  const specFiles = STAGES.map((s) => ({ stage: s.id, path: join(hostSpecsDir, s.file) }));
+  const portageFiles = await replaceOwnedFolder(hostRepoDir, built.repoFiles);
+  const specFiles = stages.map((s) => ({ stage: s.id, path: join(hostSpecsDir, s.file) }));
+  // Spec files of the other init system from an earlier hand-off would be misleading: remove them.
+  for (const other of INIT_SYSTEMS.filter((i) => i !== init)) {
+    for (const s of stagesFor(other)) if (!stages.some((mine) => mine.file === s.file)) await unlink(join(hostSpecsDir, s.file)).catch(() => undefined);
+  }
   const hostConfPath = join(hostSpecsDir, 'catalyst.conf');
   await writeFilesAtomically([
     { path: join(hostSpecsDir, OWNED_MARKER), content: OWNED_MARKER_TEXT },
     { path: hostConfPath, content: confText },
-    ...specFiles.map((s) => ({ path: s.path, content: specTexts[basename(s.path)]! })),
+    ...specFiles.map((s) => ({ path: s.path, content: built.specs[basename(s.path)]! })),
   ]);
 
   return {
     seedPath: placed,
     sourceSubpath,
+    edits: built.edits,
     specsDir,
     hostSpecsDir,
     confPath: hostConfPath,

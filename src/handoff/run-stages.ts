@@ -28,6 +28,8 @@ export interface RunStagesOptions {
   hostSpecsDir?: string;
   /** Command words that start Catalyst, see catalystCommands(). */
   catalyst: string[];
+  /** The stages and their spec files, in order; default the guide's (systemd). */
+  stages?: ReadonlyArray<{ id: StageId; file: string }>;
   signal?: AbortSignal;
   /** Called as each stage starts, is skipped or ends. */
   onStage?: (event: { stage: StageId; status: StageStatus | 'started'; argv: string[]; logPath: string }) => void;
@@ -87,7 +89,7 @@ export async function runStages(opts: RunStagesOptions): Promise<StageOutcome[]>
   const hostSpecsDir = opts.hostSpecsDir ?? opts.specsDir;
   const dir = logsDir(hostSpecsDir);
   await mkdir(dir, { recursive: true });
-  const commands = catalystCommands(opts.specsDir, opts.catalyst);
+  const commands = catalystCommands(opts.specsDir, opts.catalyst, opts.stages);
   for (const command of commands) {
     const text = await readFile(join(hostSpecsDir, basename(command.spec)), 'utf8');
     if (text.includes(TREEISH_PLACEHOLDER)) {

@@ -23,7 +23,7 @@ const KEY = /^[A-Za-z0-9_][A-Za-z0-9_./+-]*$/;
  * anywhere, a line holding `:` starts a new key, surrounding `"` are stripped, and the value on
  * a key line goes through Python `%` formatting, so a literal `%` raises.
  */
-function checkToken(file: string, key: string, token: string, onKeyLine: boolean): void {
+export function checkToken(file: string, key: string, token: string, onKeyLine: boolean): void {
   const fail = (what: string, hint: string) =>
     new BootstrapError(what === '%' ? 'EHANDOFF_SPEC_PERCENT' : 'EHANDOFF_SPEC_VALUE', `${file}: value of ${key} contains ${what}, which Catalyst's spec parser cannot take`, {
       found: token,

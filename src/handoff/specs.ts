@@ -1,143 +1,114 @@
-import type { ParsedProfile } from './names.js';
-import { renderSpec, type SpecEntry } from './spec-file.js';
+import { BootstrapError } from '../util/errors.js';
+import { applyEdits, guideEdits, relengSpecNames, SPECS, type InitSystem, type RelengEdit } from './guide-edits.js';
+import { checkToken } from './spec-file.js';
 
-/** The Catalyst runs of a hand-off, in the order they must happen. */
-export const STAGES = [
-  { id: 'stage1', file: 'stage1.spec' },
-  { id: 'stage3', file: 'stage3.spec' },
-  { id: 'installcd-stage1', file: 'installcd-stage1.spec' },
-  { id: 'installcd-stage2-minimal', file: 'installcd-stage2-minimal.spec' },
-] as const;
+export type StageId = 'stage1' | 'stage3' | 'installcd-stage1' | 'installcd-stage2-minimal';
 
-export type StageId = (typeof STAGES)[number]['id'];
+/** The Catalyst runs of a hand-off, in the order they must happen, with releng's spec file names. */
+export function stagesFor(init: InitSystem): Array<{ id: StageId; file: string }> {
+  const names = relengSpecNames(init);
+  return [
+    { id: 'stage1', file: names.stage1 },
+    { id: 'stage3', file: names.stage3 },
+    { id: 'installcd-stage1', file: names.installcd1 },
+    { id: 'installcd-stage2-minimal', file: names.installcd2 },
+  ];
+}
+
+/** The guide's choice: systemd stage1, desktop systemd stage3, the minimal install CD. */
+export const DEFAULT_INIT: InitSystem = 'systemd';
+export const STAGES = stagesFor(DEFAULT_INIT);
 
 export interface SpecSettings {
-  subarch: string;
-  relType: string;
-  profile: ParsedProfile;
+  init: InitSystem;
+  /** releng's files (paths relative to releng's top folder, e.g. `releases/specs/amd64/…`). */
+  releng: ReadonlyMap<string, string>;
+  /** `@TIMESTAMP@`, e.g. `2025-06-12`. */
   timestamp: string;
+  /** `@DATESTAMP@` (catalyst-auto's `date -u +%Y%m%d`), e.g. `20250612`. */
+  datestamp: string;
+  /** `@TREEISH@`; `@TREEISH@` itself keeps the placeholder. */
   treeish: string;
   /** `source_subpath` of the seed, e.g. `default/stage3-bootstrap`. */
   seedSubpath: string;
-  /** What releng's specs call `@REPO_DIR@`: our releng-shaped folder with the guide's edits. */
+  /** `@REPO_DIR@`: where the edited releng files go, as Catalyst's machine sees it. */
   repoDir: string;
 }
 
-/** The install CD is built on the no-multilib variant of the same profile version, as releng does. */
-function isoProfile(p: ParsedProfile): string {
-  return `default/linux/${p.arch}/${p.version}/no-multilib`;
+export interface RelengOutput {
+  /** Spec file name → text, placeholders filled. */
+  specs: Record<string, string>;
+  /** The releng files the specs name through `@REPO_DIR@`, edited, by path relative to repoDir. */
+  repoFiles: Map<string, string>;
+  /** The edits applied, in order. */
+  edits: RelengEdit[];
+}
+
+const PLACEHOLDER = /@[A-Z_]+@/g;
+
+/** Fills releng's placeholders in one spec, checking each filled value the way Catalyst's parser reads it. */
+function fillSpec(file: string, text: string, values: Record<string, string>): string {
+  let key = '';
+  const out = text.split('\n').map((line) => {
+    const body = line.replace(/\s*#.*$/, '');
+    const colon = body.indexOf(':');
+    const onKeyLine = colon >= 0;
+    if (onKeyLine) key = body.slice(0, colon).trim();
+    if (!/@[A-Z_]+@/.test(body)) return line;
+    const filled = line.replace(PLACEHOLDER, (name) => {
+      const value = values[name];
+      if (value === undefined) {
+        throw new BootstrapError('EHANDOFF_RELENG', `${file}: releng's spec uses the placeholder ${name}, which the hand-off does not know`, {
+          expected: Object.keys(values).join(', '),
+          found: name,
+          hint: 'releng changed its placeholders: teach src/handoff/specs.ts the new one.',
+        });
+      }
+      return value;
+    });
+    const tokens = (onKeyLine ? filled.slice(filled.indexOf(':') + 1) : filled).replace(/\s*#.*$/, '').trim().split(/\s+/).filter(Boolean);
+    for (const token of tokens) checkToken(file, key, token, onKeyLine);
+    return filled;
+  });
+  return out.join('\n');
+}
+
+/** The paths below `@REPO_DIR@` that a spec names (portage_confdir trees, kernel configs). */
+function repoPaths(text: string): string[] {
+  return [...text.matchAll(/@REPO_DIR@\/(\S+)/g)].map((m) => m[1]!.replace(/\/+$/, ''));
 }
 
 /**
- * releng's version stamps name the profile flavour (`systemd-…`, `desktop-systemd-…`); the
- * plain 23.0 profile is OpenRC. The stamp ends up in the stage file names.
+ * releng's own specs and the files they name, with the guide's edits applied (see
+ * guide-edits.ts) and the placeholders filled. Throws before anything is written.
  */
-function stageVersionStamp(s: SpecSettings): string {
-  const flavour = s.profile.flavour.length > 0 ? s.profile.flavour.join('-') : 'openrc';
-  return `${flavour}-${s.timestamp}`;
-}
-
-/** Where Catalyst writes a target's result, relative to `$storedir/builds`, without suffix. */
-function outputSubpath(s: SpecSettings, target: string, versionStamp: string): string {
-  return `${s.relType}/${target}-${s.subarch}-${versionStamp}`;
-}
-
-function header(s: SpecSettings, target: string, versionStamp: string, profile: string, sourceSubpath: string): SpecEntry[] {
-  return [
-    { key: 'subarch', value: s.subarch },
-    { key: 'target', value: target },
-    { key: 'version_stamp', value: versionStamp },
-    { key: 'rel_type', value: s.relType },
-    { key: 'profile', value: profile },
-    { key: 'snapshot_treeish', value: s.treeish },
-    { key: 'source_subpath', value: sourceSubpath },
-    { key: 'compression_mode', value: 'pixz' },
-  ];
-}
-
-const LIVECD_USE = ['compile-locales', 'fbcon', 'livecd', 'socks5', 'unicode', 'xml'];
-
-const LIVECD_PACKAGES = [
-  'app-accessibility/brltty', 'app-accessibility/espeakup', 'app-admin/pwgen', 'app-arch/unzip',
-  'app-crypt/gnupg', 'app-editors/nano', 'app-misc/livecd-tools', 'app-misc/screen', 'app-misc/tmux',
-  'app-portage/mirrorselect', 'net-misc/dhcpcd', 'net-misc/openssh', 'net-misc/rsync', 'net-wireless/iw',
-  'net-wireless/wpa_supplicant', 'sys-apps/busybox', 'sys-apps/iproute2', 'sys-apps/pciutils',
-  'sys-apps/usbutils', 'sys-block/parted', 'sys-fs/btrfs-progs', 'sys-fs/cryptsetup', 'sys-fs/dosfstools',
-  'sys-fs/e2fsprogs', 'sys-fs/lvm2', 'sys-fs/mdadm', 'sys-fs/xfsprogs', 'sys-kernel/linux-firmware',
-  'www-client/links',
-];
-
-/** releng's minimal CD unmerge list, with Rust built from source instead of rust-bin. */
-const LIVECD_UNMERGE = [
-  'app-admin/eselect', 'app-admin/perl-cleaner', 'app-arch/cpio', 'dev-build/autoconf', 'dev-build/automake',
-  'dev-build/libtool', 'dev-build/make', 'dev-lang/rust', 'dev-libs/gmp', 'dev-libs/mpfr', 'dev-util/pkgconf',
-  'sys-apps/sandbox', 'sys-apps/texinfo', 'sys-devel/binutils', 'sys-devel/binutils-config', 'sys-devel/bison',
-  'sys-devel/flex', 'sys-devel/gcc', 'sys-devel/gcc-config', 'sys-devel/gettext', 'sys-devel/gnuconfig',
-  'sys-devel/m4', 'sys-devel/patch', 'sys-kernel/linux-headers',
-];
-
-const LIVECD_EMPTY = [
-  '/boot', '/etc/cron.daily', '/etc/cron.hourly', '/etc/cron.monthly', '/etc/cron.weekly', '/etc/logrotate.d',
-  '/etc/skel', '/root/.ccache', '/tmp', '/usr/include', '/usr/lib/portage', '/usr/lib64/portage', '/usr/local',
-  '/usr/share/doc', '/usr/share/info', '/usr/share/man', '/usr/src', '/var/cache', '/var/empty',
-  '/var/lib/portage', '/var/log', '/var/spool', '/var/tmp',
-];
-
-const LIVECD_RM = [
-  '/etc/*-', '/etc/*.old', '/etc/resolv.conf', '/root/.bash_history', '/usr/lib*/*.a', '/usr/lib*/*.la',
-  '/usr/bin/emerge', '/usr/bin/ebuild', '/usr/bin/egencache', '/usr/bin/emaint', '/usr/bin/portageq',
-];
-
-/** File name → spec text, for the four Catalyst runs. Throws before anything is written. */
-export function buildSpecs(s: SpecSettings): Record<string, string> {
-  const stamp = stageVersionStamp(s);
-  const stagesConf = `${s.repoDir}/releases/portage/stages`;
-  const isosConf = `${s.repoDir}/releases/portage/isos`;
-  const stage1Out = outputSubpath(s, 'stage1', stamp);
-  const livecd1Out = outputSubpath(s, 'livecd-stage1', s.timestamp);
-
-  const stage1: SpecEntry[] = [
-    ...header(s, 'stage1', stamp, s.profile.path, s.seedSubpath),
-    { key: 'update_seed', value: 'yes' },
-    { key: 'update_seed_command', value: ['--update', '--deep', '--newuse', '@world'], inline: true },
-    { key: 'portage_confdir', value: stagesConf, comment: 'rust-bin masked and dev-lang/rust in packages.build: Rust is built from source' },
-    { key: 'portage_prefix', value: 'releng' },
-  ];
-  const stage3: SpecEntry[] = [
-    ...header(s, 'stage3', stamp, s.profile.path, stage1Out),
-    { key: 'portage_confdir', value: stagesConf },
-    { key: 'portage_prefix', value: 'releng' },
-  ];
-  const installcd1: SpecEntry[] = [
-    ...header(s, 'livecd-stage1', s.timestamp, isoProfile(s.profile), s.seedSubpath),
-    { key: 'portage_confdir', value: isosConf },
-    { key: 'livecd/use', value: LIVECD_USE, gap: true },
-    { key: 'livecd/packages', value: LIVECD_PACKAGES, gap: true },
-  ];
-  const installcd2: SpecEntry[] = [
-    ...header(s, 'livecd-stage2', s.timestamp, isoProfile(s.profile), livecd1Out),
-    { key: 'portage_confdir', value: isosConf },
-    { key: 'livecd/bootargs', value: 'dokeymap', gap: true },
-    { key: 'livecd/fstype', value: 'squashfs' },
-    { key: 'livecd/iso', value: `install-${s.subarch}-minimal-${s.timestamp}.iso` },
-    { key: 'livecd/type', value: 'gentoo-release-minimal' },
-    { key: 'livecd/volid', value: `Gentoo-${s.subarch}-${s.timestamp}` },
-    { key: 'boot/kernel', value: 'gentoo', gap: true, comment: 'the distribution kernel, built from source; releng\'s second genkernel kernel needs its kconfig' },
-    { key: 'boot/kernel/gentoo/distkernel', value: 'yes' },
-    {
-      key: 'boot/kernel/gentoo/dracut_args',
-      value: ['--xz', '--no-hostonly', '-a', 'dmsquash-live', '-a', 'mdraid', '-o', 'btrfs', '-o', 'crypt', '-o', 'i18n', '-o', 'usrmount', '-o', 'lunmask', '-o', 'qemu', '-o', 'qemu-net', '-o', 'nvdimm', '-o', 'multipath', '-I', 'busybox'],
-      inline: true,
-    },
-    { key: 'livecd/unmerge', value: LIVECD_UNMERGE, gap: true, comment: 'dev-lang/rust, not rust-bin: the CD is built with Rust from source' },
-    { key: 'livecd/empty', value: LIVECD_EMPTY, gap: true },
-    { key: 'livecd/rm', value: LIVECD_RM, gap: true },
-  ];
-  const specs: Record<string, SpecEntry[]> = {
-    'stage1.spec': stage1,
-    'stage3.spec': stage3,
-    'installcd-stage1.spec': installcd1,
-    'installcd-stage2-minimal.spec': installcd2,
+export function buildSpecs(s: SpecSettings): RelengOutput {
+  const edits = guideEdits(s.init, s.seedSubpath);
+  const edited = applyEdits(s.releng, edits);
+  const values: Record<string, string> = {
+    '@TIMESTAMP@': s.timestamp,
+    '@DATESTAMP@': s.datestamp,
+    '@REPO_DIR@': s.repoDir,
+    '@TREEISH@': s.treeish,
   };
-  return Object.fromEntries(Object.entries(specs).map(([file, entries]) => [file, renderSpec(file, entries)]));
+  const specs: Record<string, string> = {};
+  const repoFiles = new Map<string, string>();
+  for (const stage of stagesFor(s.init)) {
+    const path = `${SPECS}/${stage.file}`;
+    const text = edited.get(path);
+    if (text === undefined) {
+      throw new BootstrapError('EHANDOFF_RELENG', `releng has no ${path}`, { hint: 'Give a releng checkout or snapshot that has the amd64 specs.' });
+    }
+    specs[stage.file] = fillSpec(stage.file, text, values);
+    for (const sub of repoPaths(text)) {
+      const found = [...edited].filter(([p]) => p === sub || p.startsWith(`${sub}/`));
+      if (found.length === 0) {
+        throw new BootstrapError('EHANDOFF_RELENG', `${stage.file} names @REPO_DIR@/${sub}, which this releng does not have`, {
+          hint: 'Give a complete releng checkout or snapshot (releases/portage, releases/kconfig).',
+        });
+      }
+      for (const [p, t] of found) repoFiles.set(p, t);
+    }
+  }
+  return { specs, repoFiles, edits };
 }

@@ -5,10 +5,11 @@ import type { PlanContext, Root, StepKind } from '../engine/step-kind.js';
 import { catalystCommands } from '../handoff/commands.js';
 import { shellQuote } from '../util/shell-quote.js';
 import { hashFile } from '../handoff/digests-file.js';
-import { DEFAULT_PROFILE, DEFAULT_REL_TYPE, DEFAULT_STOREDIR, DEFAULT_SUBARCH } from '../handoff/defaults.js';
+import { DEFAULT_SEED_FOLDER, DEFAULT_STOREDIR } from '../handoff/defaults.js';
+import { INIT_SYSTEMS, type InitSystem } from '../handoff/guide-edits.js';
 import { handoff, RELENG_FOLDER } from '../handoff/handoff.js';
-import { checkSafeName, parseProfile, parseSeedName } from '../handoff/names.js';
-import { STAGES } from '../handoff/specs.js';
+import { checkSafeName, parseSeedName } from '../handoff/names.js';
+import { DEFAULT_INIT, stagesFor } from '../handoff/specs.js';
 import { BootstrapError } from '../util/errors.js';
 
 const absolute = z.string().startsWith('/', { message: 'must be an absolute path' });
@@ -25,9 +26,10 @@ const schema = z
      */
     target_root: z.string().min(1).optional(),
     storedir: absolute.default(DEFAULT_STOREDIR),
-    rel_type: z.string().default(DEFAULT_REL_TYPE),
-    profile: z.string().default(DEFAULT_PROFILE),
-    subarch: z.string().default(DEFAULT_SUBARCH),
+    /** The folder under `builds/` the seed goes in (the guide's `default`). */
+    seed_folder: z.string().default(DEFAULT_SEED_FOLDER),
+    /** releng's stage specs: the guide's systemd ones, or openrc. */
+    init: z.enum(INIT_SYSTEMS as [InitSystem, ...InitSystem[]]).default(DEFAULT_INIT),
     treeish: z.string().min(1).optional(),
     /**
      * With no tree-ish and no snapshot (the usual case at the end of a chain: Catalyst's snapshot
@@ -35,8 +37,13 @@ const schema = z
      */
     defer_treeish: z.boolean().default(true),
     timestamp: z.string().min(1).optional(),
-    /** A releng checkout to take the portage_confdir trees from. */
+    /**
+     * Gentoo's releng: the pinned snapshot tarball (placed by a `distfiles` step) or a checkout;
+     * an absolute host path, or a path inside `releng_root`. Required to run.
+     */
     releng: absolute.optional(),
+    /** Name of the recipe root `releng` is inside (e.g. the root a distfiles step placed it in). */
+    releng_root: z.string().min(1).optional(),
     specs_dir: absolute.optional(),
     // Parameters arrive as rendered strings, so numbers are coerced.
     jobs: z.coerce.number().int().positive().optional(),
@@ -60,6 +67,16 @@ function namedRoot(name: string, field: string, roots: Readonly<Record<string, R
   return root;
 }
 
+function relengPath(spec: Spec, roots: Readonly<Record<string, Root>>, stepId: string): string | undefined {
+  if (spec.releng === undefined) {
+    if (spec.releng_root !== undefined) throw new BootstrapError('ERECIPE', `step ${stepId}: releng_root without releng`);
+    return undefined;
+  }
+  if (spec.releng_root === undefined) return spec.releng;
+  if (spec.releng.split('/').includes('..')) throw new BootstrapError('ERECIPE', `step ${stepId}: releng ${spec.releng} must not leave its root with ".."`);
+  return join(namedRoot(spec.releng_root, 'releng_root', roots, stepId).path, posix.normalize(spec.releng));
+}
+
 function seedPath(spec: Spec, roots: Readonly<Record<string, Root>>, stepId: string): string {
   if (spec.seed_root === undefined) {
     if (!spec.seed.startsWith('/')) {
@@ -78,11 +95,9 @@ function seedPath(spec: Spec, roots: Readonly<Record<string, Root>>, stepId: str
 function checkSpec(spec: Spec, stepId: string): void {
   const where = (field: string) => `step ${stepId}: ${field}`;
   try {
-    checkSafeName('rel_type', spec.rel_type);
-    checkSafeName('subarch', spec.subarch);
+    checkSafeName('seed folder', spec.seed_folder);
     if (spec.treeish !== undefined) checkSafeName('treeish', spec.treeish);
     if (spec.timestamp !== undefined) checkSafeName('timestamp', spec.timestamp);
-    parseProfile(spec.profile);
     parseSeedName(posix.basename(spec.seed), where('seed'));
   } catch (error) {
     if (error instanceof BootstrapError) {
@@ -114,30 +129,31 @@ export function createHandoffKind(): StepKind<Spec> {
       const where = target ? ` in root ${target.name} (${target.path})` : '';
       const specsDir = spec.specs_dir ?? join(spec.storedir, 'specs');
       const fileName = posix.basename(spec.seed);
-      const builds = join(spec.storedir, 'builds', spec.rel_type);
+      const builds = join(spec.storedir, 'builds', spec.seed_folder);
+      const releng = relengPath(spec, ctx.roots, ctx.stepId);
       return {
         summary: [
+          ...(releng === undefined ? ['a run would refuse this step: no releng (give the pinned snapshot a distfiles step placed, see docs/catalyst.md)'] : []),
           `verify ${seed} against ${fileName}.DIGESTS`,
           `place it (hard link or copy) as ${join(builds, fileName)}${where}, with .DIGESTS and .CONTENTS.gz`,
           `write ${join(specsDir, 'catalyst.conf')}${where}`,
-          ...STAGES.map((s) => `write ${join(specsDir, s.file)}${where}`),
-          `write ${join(specsDir, RELENG_FOLDER)}/releases/portage/{stages,isos}${where} (${spec.releng ? `from ${spec.releng}, ` : ''}Rust from source)`,
-          `profile ${spec.profile}, rel_type ${spec.rel_type}, treeish ${spec.treeish ?? `(the storedir's snapshot${spec.defer_treeish ? ', else @TREEISH@ to fill in later' : ''})`}, timestamp ${spec.timestamp ?? '(the seed\'s date)'}`,
+          ...stagesFor(spec.init).map((s) => `write ${join(specsDir, s.file)}${where} (releng's, with the guide's edits)`),
+          `write ${join(specsDir, RELENG_FOLDER)}/releases/{portage/stages,portage/isos,kconfig}${where} from releng ${releng ?? '(none given)'} with the guide's edits`,
+          `init ${spec.init}, treeish ${spec.treeish ?? `(the storedir's snapshot${spec.defer_treeish ? ', else @TREEISH@ to fill in later' : ''})`}, timestamp ${spec.timestamp ?? '(the seed\'s date)'}`,
         ],
-        detail: { ...spec, seed, specs_dir: specsDir, target_root_path: target?.path },
+        detail: { ...spec, seed, releng_path: releng ?? null, specs_dir: specsDir, target_root_path: target?.path },
       };
     },
     async run(spec, _plan, ctx) {
       const result = await handoff({
         seed: seedPath(spec, ctx.roots, ctx.stepId),
         storedir: spec.storedir,
-        relType: spec.rel_type,
-        profile: spec.profile,
-        subarch: spec.subarch,
+        seedFolder: spec.seed_folder,
+        init: spec.init,
         treeish: spec.treeish,
         deferTreeish: spec.defer_treeish,
         timestamp: spec.timestamp,
-        repoDir: spec.releng,
+        releng: relengPath(spec, ctx.roots, ctx.stepId),
         specsDir: spec.specs_dir,
         jobs: spec.jobs,
         loadAverage: spec.load_average,
@@ -147,6 +163,8 @@ export function createHandoffKind(): StepKind<Spec> {
         targetRoot: spec.target_root === undefined ? undefined : namedRoot(spec.target_root, 'target_root', ctx.roots, ctx.stepId).path,
       });
       for (const note of result.notes) ctx.log.note(note);
+      ctx.log.note(`applied the guide's ${result.edits.length} edits to releng:`);
+      for (const e of result.edits) ctx.log.note(`  ${e.file}: ${e.change === 'replace-line' ? `${JSON.stringify(e.old)} -> ` : `${e.change} `}${JSON.stringify(e.new)}`);
       const artifacts = [];
       for (const path of result.files) {
         // The seed and its CONTENTS were hashed against their DIGESTS already; only the small files are hashed here.
@@ -155,7 +173,7 @@ export function createHandoffKind(): StepKind<Spec> {
         ctx.log.note(`wrote ${path}`);
       }
       ctx.log.note('Catalyst is not started by this step; run, in order, as root where Catalyst is installed (docs/catalyst.md):');
-      for (const c of catalystCommands(result.specsDir)) ctx.log.note(`  ${shellQuote(c.argv)}`);
+      for (const c of catalystCommands(result.specsDir, ['catalyst'], stagesFor(spec.init))) ctx.log.note(`  ${shellQuote(c.argv)}`);
       return { artifacts };
     },
   };

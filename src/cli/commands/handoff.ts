@@ -1,12 +1,11 @@
 import type { CommandModule } from 'yargs';
-import { DEFAULT_DISTDIR, DEFAULT_PROFILE, DEFAULT_REL_TYPE, DEFAULT_REPO_BASEDIR, DEFAULT_STOREDIR, DEFAULT_SUBARCH } from '../../handoff/defaults.js';
+import { DEFAULT_DISTDIR, DEFAULT_REPO_BASEDIR, DEFAULT_SEED_FOLDER, DEFAULT_STOREDIR } from '../../handoff/defaults.js';
 
 interface HandoffArgs {
   seed: string;
   storedir: string;
-  'rel-type': string;
-  profile: string;
-  subarch: string;
+  'seed-folder': string;
+  init: 'systemd' | 'openrc';
   treeish?: string;
   'defer-treeish': boolean;
   timestamp?: string;
@@ -31,9 +30,12 @@ export const command: CommandModule<object, HandoffArgs> = {
     yargs
       .option('seed', { type: 'string', demandOption: true, describe: 'Seed tarball (with its .DIGESTS beside it)' })
       .option('storedir', { type: 'string', default: DEFAULT_STOREDIR, describe: "Catalyst's storedir" })
-      .option('rel-type', { type: 'string', default: DEFAULT_REL_TYPE, describe: 'rel_type: the folder under builds/ for the seed and the results' })
-      .option('profile', { type: 'string', default: DEFAULT_PROFILE, describe: 'Profile of stage1 and stage3 (the install CD uses <arch>/<version>/no-multilib)' })
-      .option('subarch', { type: 'string', default: DEFAULT_SUBARCH })
+      .option('seed-folder', { type: 'string', default: DEFAULT_SEED_FOLDER, describe: "The folder under builds/ the seed goes in (the guide's; source_subpath <folder>/<seed name>)" })
+      .option('init', {
+        choices: ['systemd', 'openrc'] as const,
+        default: 'systemd' as const,
+        describe: "releng's stage specs: stage1-<init>-23 and stage3d-<init>-23 (the guide's: systemd)",
+      })
       .option('treeish', { type: 'string', describe: 'Gentoo repository commit of `catalyst --snapshot` (default: the only snapshot in the storedir)' })
       .option('defer-treeish', {
         type: 'boolean',
@@ -41,7 +43,10 @@ export const command: CommandModule<object, HandoffArgs> = {
         describe: 'With no --treeish and no snapshot yet, keep @TREEISH@ in the specs (to fill in after `catalyst --snapshot stable`) instead of refusing',
       })
       .option('timestamp', { type: 'string', describe: "Version stamp date (default: the seed's modification date, YYYY-MM-DD)" })
-      .option('releng', { type: 'string', describe: "A checkout of Gentoo's releng repository to take the portage_confdir trees from (left unchanged)" })
+      .option('releng', {
+        type: 'string',
+        describe: "Gentoo's releng: the pinned snapshot tarball (distfiles.lock) or a checkout; its specs and Portage trees are used with the guide's edits (left unchanged)",
+      })
       .option('specs-dir', { type: 'string', describe: 'Where catalyst.conf, the specs and logs go (default: <storedir>/specs)' })
       .option('jobs', { type: 'number', describe: "catalyst.conf jobs (default: this machine's CPU count)" })
       .option('load-average', { type: 'number', describe: 'catalyst.conf load-average (default: jobs)' })
@@ -69,13 +74,12 @@ export const command: CommandModule<object, HandoffArgs> = {
     const result = await handoff({
       seed: args.seed,
       storedir: args.storedir,
-      relType: args['rel-type'],
-      profile: args.profile,
-      subarch: args.subarch,
+      seedFolder: args['seed-folder'],
+      init: args.init,
       treeish: args.treeish,
       deferTreeish: args['defer-treeish'],
       timestamp: args.timestamp,
-      repoDir: args.releng,
+      releng: args.releng,
       specsDir: args['specs-dir'],
       jobs: args.jobs,
       loadAverage: args['load-average'],
@@ -85,7 +89,9 @@ export const command: CommandModule<object, HandoffArgs> = {
       force: args.force,
       targetRoot: args['target-root'],
     }).catch((error: unknown) => explainFsError(error, 'cannot write the hand-off'));
-    const commands = catalystCommands(result.specsDir, catalyst);
+    const { stagesFor } = await import('../../handoff/specs.js');
+    const stages = stagesFor(args.init);
+    const commands = catalystCommands(result.specsDir, catalyst, stages);
     const say = (line: string) => {
       if (!args.json) process.stdout.write(`${line}\n`);
     };
@@ -93,6 +99,8 @@ export const command: CommandModule<object, HandoffArgs> = {
     say(`${kleur.green('config')}   ${result.confPath}`);
     for (const s of result.specs) say(`${kleur.green('spec')}     ${s.path}`);
     say(`${kleur.green('treeish')}  ${result.treeish}   timestamp ${result.timestamp}`);
+    say(`${kleur.green('releng')}   ${result.edits.length} edits of the guide applied (src/handoff/guide-edits.ts):`);
+    for (const e of result.edits) say(`  ${e.file}: ${e.change === 'replace-line' ? `${JSON.stringify(e.old)} -> ` : `${e.change} `}${JSON.stringify(e.new)}`);
     for (const note of result.notes) say(`${kleur.yellow('note:')} ${note}`);
 
     if (!catalyst) {
@@ -111,6 +119,7 @@ export const command: CommandModule<object, HandoffArgs> = {
         specsDir: result.specsDir,
         hostSpecsDir: result.hostSpecsDir,
         catalyst,
+        stages,
         signal: interrupt.signal,
         onOutput: args.follow && !args.json ? (_stage, chunk) => process.stdout.write(chunk) : undefined,
         onStage: (e) => {

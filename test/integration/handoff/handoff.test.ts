@@ -7,6 +7,7 @@ import { handoff, type HandoffOptions } from '../../../src/handoff/handoff.js';
 import { parseCatalystSpec } from '../../helpers/catalyst-spec.js';
 import { tempDir } from '../../helpers/env.js';
 import { makeSeed } from '../../helpers/handoff-seed.js';
+import { makeMiniReleng } from './mini-releng.js';
 
 const TREEISH = 'd55448fdd9e8e82386e9b121e4b637b03e59a0f8';
 
@@ -35,7 +36,7 @@ describe('handoff()', () => {
     mkdirSync(join(tmp.path, 'out'));
     seed = makeSeed(join(tmp.path, 'out'));
     storedir = join(tmp.path, 'catalyst');
-    base = { seed, storedir, treeish: TREEISH, timestamp: '2025-06-12', jobs: 12, loadAverage: 14 };
+    base = { seed, storedir, treeish: TREEISH, timestamp: '2025-06-12', jobs: 12, loadAverage: 14, releng: makeMiniReleng(join(tmp.path, 'releng')) };
   });
   afterEach(() => tmp.remove());
 
@@ -80,87 +81,70 @@ describe('handoff()', () => {
     for (const key of Object.keys(conf)) expect(known).toContain(key);
   });
 
-  it('writes four specs that parse under Catalyst\'s rules with the required keys', async () => {
+  it('writes releng\'s four specs (the guide\'s systemd ones) with the guide\'s source_subpath and the placeholders filled', async () => {
     const result = await handoff(base);
     expect(result.specs.map((s) => s.stage)).toEqual(['stage1', 'stage3', 'installcd-stage1', 'installcd-stage2-minimal']);
+    expect(result.specs.map((s) => s.path.split('/').pop())).toEqual(['stage1-systemd-23.spec', 'stage3d-systemd-23.spec', 'installcd-stage1.spec', 'installcd-stage2-minimal.spec']);
     const specs = Object.fromEntries(result.specs.map((s) => [s.stage, parseCatalystSpec(readFileSync(s.path, 'utf8'))]));
     for (const spec of Object.values(specs)) {
-      for (const key of ['subarch', 'target', 'version_stamp', 'rel_type', 'profile', 'snapshot_treeish', 'source_subpath']) {
-        expect(typeof spec[key], key).toBe('string');
-      }
-      expect(spec.subarch).toBe('amd64');
-      expect(spec.rel_type).toBe('default');
+      expect(spec.rel_type).toBe('23.0-default');
       expect(spec.snapshot_treeish).toBe(TREEISH);
       for (const value of Object.values(spec).flat()) expect(value).not.toMatch(/@[A-Z_]+@/);
     }
-    expect(specs.stage1).toMatchObject({
-      target: 'stage1',
-      version_stamp: 'openrc-2025-06-12',
-      profile: 'default/linux/amd64/23.0',
-      source_subpath: 'default/stage3-bootstrap',
-      portage_confdir: join(storedir, 'specs/releng/releases/portage/stages'),
-      update_seed: 'yes',
-      update_seed_command: ['--update', '--deep', '--newuse', '@world'],
-    });
-    expect(specs.stage3).toMatchObject({ target: 'stage3', source_subpath: 'default/stage1-amd64-openrc-2025-06-12' });
-    expect(specs['installcd-stage1']).toMatchObject({
-      target: 'livecd-stage1',
-      version_stamp: '2025-06-12',
-      profile: 'default/linux/amd64/23.0/no-multilib',
-      source_subpath: 'default/stage3-bootstrap',
-      portage_confdir: join(storedir, 'specs/releng/releases/portage/isos'),
-    });
-    expect(specs['installcd-stage1']!['livecd/packages']).toContain('app-misc/livecd-tools');
+    const repo = join(storedir, 'specs/releng');
+    expect(specs.stage1).toMatchObject({ version_stamp: 'systemd-2025-06-12', source_subpath: 'default/stage3-bootstrap', portage_confdir: `${repo}/releases/portage/stages` });
+    expect(specs.stage3).toMatchObject({ version_stamp: 'desktop-systemd-2025-06-12', source_subpath: '23.0-default/stage1-amd64-systemd-2025-06-12' });
+    expect(specs['installcd-stage1']).toMatchObject({ source_subpath: 'default/stage3-bootstrap', portage_confdir: `${repo}/releases/portage/isos` });
     const cd2 = specs['installcd-stage2-minimal']!;
-    expect(cd2).toMatchObject({ target: 'livecd-stage2', source_subpath: 'default/livecd-stage1-amd64-2025-06-12', 'livecd/iso': 'install-amd64-minimal-2025-06-12.iso' });
-    expect(cd2['livecd/unmerge']).toContain('dev-lang/rust');
-    expect(cd2['livecd/unmerge']).not.toContain('dev-lang/rust-bin');
+    expect(cd2).toMatchObject({
+      'livecd/iso': 'install-amd64-minimal-2025-06-12.iso',
+      'livecd/volid': 'Gentoo-amd64-20250612',
+      'boot/kernel/gentoo/config': `${repo}/releases/kconfig/amd64/dist-amd64-livecd.config`,
+    });
+    expect(cd2['livecd/unmerge']).toEqual(['dev-lang/rust', 'sys-devel/gcc']);
+    // Only what the specs name is copied: the two portage_confdir trees and the one kernel config.
+    expect(existsSync(`${repo}/releases/kconfig/amd64/dist-amd64-livecd.config`)).toBe(true);
+    expect(existsSync(`${repo}/releases/kconfig/amd64/other.config`)).toBe(false);
+    expect(result.edits.map((e) => e.file)).toContain('releases/portage/stages/profile/packages.build');
   });
 
-  it('follows the profile flavour in version stamps, as releng\'s systemd specs do', async () => {
-    const result = await handoff({ ...base, profile: 'default/linux/amd64/23.0/systemd', relType: '23.0-default' });
-    const stage1 = parseCatalystSpec(readFileSync(result.specs[0]!.path, 'utf8'));
-    const stage3 = parseCatalystSpec(readFileSync(result.specs[1]!.path, 'utf8'));
-    expect(stage1).toMatchObject({ version_stamp: 'systemd-2025-06-12', rel_type: '23.0-default', source_subpath: '23.0-default/stage3-bootstrap' });
-    // The guide's stage3 source: "23.0-default/stage1-amd64-systemd-2025-06-12".
-    expect(stage3.source_subpath).toBe('23.0-default/stage1-amd64-systemd-2025-06-12');
-    expect(existsSync(join(storedir, 'builds/23.0-default/stage3-bootstrap.tar.xz'))).toBe(true);
+  it('uses releng\'s openrc stage specs with init openrc', async () => {
+    const result = await handoff({ ...base, init: 'openrc' });
+    expect(result.specs.map((s) => s.path.split('/').pop())).toEqual(['stage1-openrc-23.spec', 'stage3d-openrc-23.spec', 'installcd-stage1.spec', 'installcd-stage2-minimal.spec']);
+    expect(parseCatalystSpec(readFileSync(result.specs[0]!.path, 'utf8'))).toMatchObject({ source_subpath: 'default/stage3-bootstrap', version_stamp: 'openrc-2025-06-12' });
   });
 
-  it('writes the guide\'s Rust-from-source changes into the portage_confdir trees', async () => {
+  it('writes the guide\'s edits into releng\'s portage_confdir trees, leaving the given releng alone', async () => {
+    const before = readFileSync(join(base.releng!, 'releases/portage/stages/package.use/releng/circular'), 'utf8');
     await handoff(base);
     const portage = join(storedir, 'specs/releng/releases/portage');
-    const read = (p: string) => readFileSync(join(portage, p), 'utf8').split('\n');
-    expect(read('stages/package.mask/releng/rust')).toContain('dev-lang/rust-bin');
-    expect(read('stages/package.mask/releng/rust')).not.toContain('dev-lang/rust');
-    expect(read('stages/profile/packages.build')).toContain('dev-lang/rust');
-    expect(read('stages/package.use/releng/circular')).toEqual(expect.arrayContaining(['net-misc/curl http2 ssl openssl curl_ssl_openssl', 'dev-python/pillow -truetype']));
-    expect(read('isos/package.mask/releng/rust')).toContain('dev-lang/rust-bin');
-    expect(read('isos/package.accept_keywords/admincd-packages')).toContain('net-libs/mbedtls');
+    const read = (p: string) => readFileSync(join(portage, p), 'utf8');
+    expect(read('stages/package.mask/releng/rust')).toBe('# force using rust-bin\ndev-lang/rust-bin\n');
+    expect(read('stages/profile/packages.build')).toBe('dev-lang/rust\n');
+    expect(read('stages/package.use/releng/circular')).toBe('dev-db/sqlite -icu\n\nnet-misc/curl http2 ssl openssl curl_ssl_openssl\ndev-python/pillow -truetype\n');
+    expect(read('stages/profile/package.use.force/releng/alternatives')).toBe('app-alternatives/sh bash\n');
+    expect(read('isos/package.mask/releng/rust')).toBe('dev-lang/rust-bin\n');
+    expect(read('isos/package.accept_keywords/admincd-packages')).toBe('sys-fs/dislocker\nnet-libs/mbedtls\n');
+    expect(readFileSync(join(base.releng!, 'releases/portage/stages/package.use/releng/circular'), 'utf8')).toBe(before);
   });
 
-  it('applies the same edits on top of a releng checkout given with repoDir, leaving the checkout alone', async () => {
-    const releng = join(tmp.path, 'releng');
-    const files: Record<string, string> = {
-      'releases/portage/stages/package.mask/releng/rust': '# bootstrap rust takes too long\ndev-lang/rust\n',
-      'releases/portage/stages/package.use/releng/circular': 'dev-db/sqlite -icu\nnet-misc/curl -http2 -http3 -quic -curl_quic_openssl\n',
-      'releases/portage/stages/package.use/releng/other': 'sys-libs/pam -elogind\n',
-      'releases/portage/isos/package.mask/releng/rust': 'dev-lang/rust\n',
-      'releases/portage/isos/package.accept_keywords/admincd-packages': 'app-misc/foo\n',
-    };
-    for (const [p, text] of Object.entries(files)) {
-      mkdirSync(join(releng, p, '..'), { recursive: true });
-      writeFileSync(join(releng, p), text);
-    }
-    await handoff({ ...base, repoDir: releng });
-    const portage = join(storedir, 'specs/releng/releases/portage');
-    expect(readFileSync(join(portage, 'stages/package.mask/releng/rust'), 'utf8')).toBe('# bootstrap rust takes too long\ndev-lang/rust-bin\n');
-    expect(readFileSync(join(portage, 'stages/package.use/releng/circular'), 'utf8')).toBe(
-      'dev-db/sqlite -icu\nnet-misc/curl http2 ssl openssl curl_ssl_openssl\ndev-python/pillow -truetype\n',
-    );
-    expect(readFileSync(join(portage, 'stages/package.use/releng/other'), 'utf8')).toBe('sys-libs/pam -elogind\n');
-    expect(readFileSync(join(portage, 'isos/package.accept_keywords/admincd-packages'), 'utf8')).toBe('app-misc/foo\nnet-libs/mbedtls\n');
-    for (const [p, text] of Object.entries(files)) expect(readFileSync(join(releng, p), 'utf8')).toBe(text);
+  it('reads releng from a snapshot tarball with one top folder, as the pinned snapshot is', async () => {
+    const tarball = join(tmp.path, 'releng-snap.tar.gz');
+    execFileSync('tar', ['-czf', tarball, '-C', tmp.path, '--transform', 's,^releng,releng-abc,', 'releng']);
+    const result = await handoff({ ...base, releng: tarball });
+    expect(readFileSync(result.specs[0]!.path, 'utf8')).toContain('source_subpath: default/stage3-bootstrap');
+  });
+
+  it('fails naming the file and the expected line when an edit no longer applies', async () => {
+    writeFileSync(join(base.releng!, 'releases/portage/stages/package.use/releng/circular'), 'net-misc/curl -http2\n');
+    const error = await handoff(base).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EHANDOFF_EDIT_STALE', expected: expect.stringContaining('net-misc/curl -http2 -http3 -quic -curl_quic_openssl') });
+    expect((error as Error).message).toContain('releases/portage/stages/package.use/releng/circular');
+    expect(existsSync(join(storedir, 'specs'))).toBe(false);
+  });
+
+  it('refuses to hand off without releng, saying where the pinned one comes from', async () => {
+    await expect(handoff({ ...base, releng: undefined })).rejects.toMatchObject({ code: 'EHANDOFF_NO_RELENG', hint: expect.stringContaining('releng-87eea8b66cef13d62fc8bcf2e27a573e86423b75.tar.bz2') });
   });
 
   it('is idempotent: a second hand-off of the same seed writes the same files', async () => {
@@ -186,6 +170,7 @@ describe('handoff()', () => {
     expect(conf.storedir).toBe('/var/tmp/catalyst');
     const stage1 = parseCatalystSpec(readFileSync(result.specs[0]!.path, 'utf8'));
     expect(stage1.portage_confdir).toBe('/var/tmp/catalyst/specs/releng/releases/portage/stages');
+    expect(stage1.source_subpath).toBe('default/stage3-bootstrap');
     expect(existsSync(join(root, 'srv/catalyst/specs/releng/releases/portage/stages/package.mask/releng/rust'))).toBe(true);
   });
 
@@ -249,11 +234,6 @@ describe('handoff()', () => {
       await refused({ timestamp: '2025/06/12' }, 'EHANDOFF_UNSAFE_VALUE', /timestamp/);
       await refused({ timestamp: 'x y' }, 'EHANDOFF_UNSAFE_VALUE');
       await refused({ treeish: 'abc;rm' }, 'EHANDOFF_UNSAFE_VALUE', /treeish/);
-    });
-
-    it('an unknown profile format', async () => {
-      await refused({ profile: 'hardened/linux/amd64' }, 'EHANDOFF_PROFILE');
-      await refused({ profile: 'default/linux/amd64/23.0/../../x' }, 'EHANDOFF_PROFILE');
     });
 
     it('a seed that is not a tar archive', async () => {

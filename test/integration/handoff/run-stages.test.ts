@@ -7,6 +7,7 @@ import { runStages } from '../../../src/handoff/run-stages.js';
 import { tempDir } from '../../helpers/env.js';
 import { makeFakeCatalyst } from '../../helpers/fake-catalyst.js';
 import { makeSeed } from '../../helpers/handoff-seed.js';
+import { makeMiniReleng } from './mini-releng.js';
 
 describe('runStages()', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -14,14 +15,14 @@ describe('runStages()', () => {
   let opts: HandoffOptions;
   let specsDir: string;
   const calls = () => (existsSync(join(tmp.path, 'bin/calls')) ? readFileSync(join(tmp.path, 'bin/calls'), 'utf8').trim().split('\n') : []);
-  const specOrder = ['stage1.spec', 'stage3.spec', 'installcd-stage1.spec', 'installcd-stage2-minimal.spec'];
+  const specOrder = ['stage1-systemd-23.spec', 'stage3d-systemd-23.spec', 'installcd-stage1.spec', 'installcd-stage2-minimal.spec'];
 
   beforeEach(async () => {
     tmp = tempDir('handoff-run-');
     mkdirSync(join(tmp.path, 'bin'));
     fake = makeFakeCatalyst(join(tmp.path, 'bin'));
     mkdirSync(join(tmp.path, 'out'));
-    opts = { seed: makeSeed(join(tmp.path, 'out')), storedir: join(tmp.path, 'catalyst'), treeish: 'abc123', timestamp: '2025-06-12', jobs: 2 };
+    opts = { seed: makeSeed(join(tmp.path, 'out')), storedir: join(tmp.path, 'catalyst'), treeish: 'abc123', timestamp: '2025-06-12', jobs: 2, releng: makeMiniReleng(join(tmp.path, 'releng')) };
     specsDir = (await handoff(opts)).specsDir;
   });
   afterEach(() => tmp.remove());
@@ -38,7 +39,7 @@ describe('runStages()', () => {
     expect(calls().map((c) => c.split(' ')[3]!.split('/').pop())).toEqual(specOrder);
     for (const o of first) {
       expect(o.logPath).toBe(join(specsDir, 'logs', `${o.stage}.log`));
-      expect(readFileSync(o.logPath, 'utf8')).toContain(`catalyst: finished ${o.stage}.spec`);
+      expect(readFileSync(o.logPath, 'utf8')).toContain(`catalyst: finished ${specOrder[first.indexOf(o)]}`);
     }
     const second = await runStages({ specsDir, catalyst: [fake] });
     expect(second.map((o) => o.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
@@ -46,26 +47,26 @@ describe('runStages()', () => {
   });
 
   it('stops at a failing stage with its log tail, and a re-run resumes from it', async () => {
-    writeFileSync(join(tmp.path, 'bin/fail-on'), 'stage3.spec');
+    writeFileSync(join(tmp.path, 'bin/fail-on'), 'stage3d-systemd-23.spec');
     const failed = await runStages({ specsDir, catalyst: [fake] });
     expect(failed.map((o) => o.status)).toEqual(['done', 'failed']);
     const last = failed[1]!;
     expect(last).toMatchObject({ stage: 'stage3', exitCode: 3, logPath: join(specsDir, 'logs/stage3.log') });
-    expect(last.tail).toContain('!!! emerge failed for stage3.spec');
+    expect(last.tail).toContain('!!! emerge failed for stage3d-systemd-23.spec');
     expect(existsSync(join(specsDir, 'logs/stage3.done'))).toBe(false);
 
     rmSync(join(tmp.path, 'bin/fail-on'));
     const resumed = await runStages({ specsDir, catalyst: [fake] });
     expect(resumed.map((o) => o.status)).toEqual(['skipped', 'done', 'done', 'done']);
     // The log keeps the failed attempt above the new one.
-    expect(readFileSync(join(specsDir, 'logs/stage3.log'), 'utf8')).toMatch(/attempt:[\s\S]*emerge failed[\s\S]*attempt:[\s\S]*catalyst: finished stage3\.spec/);
-    expect(calls().map((c) => c.split(' ')[3]!.split('/').pop())).toEqual(['stage1.spec', 'stage3.spec', ...specOrder.slice(1)]);
+    expect(readFileSync(join(specsDir, 'logs/stage3.log'), 'utf8')).toMatch(/attempt:[\s\S]*emerge failed[\s\S]*attempt:[\s\S]*catalyst: finished stage3d-systemd-23\.spec/);
+    expect(calls().map((c) => c.split(' ')[3]!.split('/').pop())).toEqual(['stage1-systemd-23.spec', 'stage3d-systemd-23.spec', ...specOrder.slice(1)]);
   });
 
   it('re-runs a stage whose spec changed, and every stage after it', async () => {
     await runStages({ specsDir, catalyst: [fake] });
     const spec = join(specsDir, 'installcd-stage1.spec');
-    writeFileSync(spec, readFileSync(spec, 'utf8').replace('app-misc/screen', 'app-misc/tmux\n\tapp-misc/screen'));
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace('app-misc/livecd-tools', 'app-misc/tmux\n\tapp-misc/livecd-tools'));
     const again = await runStages({ specsDir, catalyst: [fake] });
     expect(again.map((o) => o.status)).toEqual(['skipped', 'skipped', 'done', 'done']);
     // A new hand-off with another timestamp changes every spec.
@@ -75,7 +76,7 @@ describe('runStages()', () => {
   });
 
   it('stops the child when the signal aborts, and does not mark the stage finished', async () => {
-    writeFileSync(join(tmp.path, 'bin/hang-on'), 'stage1.spec');
+    writeFileSync(join(tmp.path, 'bin/hang-on'), 'stage1-systemd-23.spec');
     const controller = new AbortController();
     const outcomes = await runStages({
       specsDir,
@@ -94,7 +95,7 @@ describe('runStages()', () => {
     const result = await handoff({ ...opts, storedir: '/var/tmp/catalyst', targetRoot: root });
     const outcomes = await runStages({ specsDir: result.specsDir, hostSpecsDir: result.hostSpecsDir, catalyst: [fake] });
     expect(outcomes.map((o) => o.status)).toEqual(['done', 'done', 'done', 'done']);
-    expect(calls()[0]).toBe('-c /var/tmp/catalyst/specs/catalyst.conf -f /var/tmp/catalyst/specs/stage1.spec');
+    expect(calls()[0]).toBe('-c /var/tmp/catalyst/specs/catalyst.conf -f /var/tmp/catalyst/specs/stage1-systemd-23.spec');
     expect(outcomes[0]!.logPath).toBe(join(root, 'var/tmp/catalyst/specs/logs/stage1.log'));
     expect(existsSync(join(root, 'var/tmp/catalyst/specs/logs/installcd-stage2-minimal.done'))).toBe(true);
   });

@@ -5,7 +5,7 @@ import { shellQuote } from '../../../src/util/shell-quote.js';
 describe('catalystCommands()', () => {
   it('lists stage1, stage3 and the install CD, each with -c catalyst.conf -f spec', () => {
     expect(catalystCommands('/var/tmp/catalyst/specs', ['ssh', 'root@vm', 'catalyst']).map((c) => c.argv)).toEqual(
-      ['stage1', 'stage3', 'installcd-stage1', 'installcd-stage2-minimal'].map((s) => [
+      ['stage1-systemd-23', 'stage3d-systemd-23', 'installcd-stage1', 'installcd-stage2-minimal'].map((s) => [
         'ssh', 'root@vm', 'catalyst', '-c', '/var/tmp/catalyst/specs/catalyst.conf', '-f', `/var/tmp/catalyst/specs/${s}.spec`,
       ]),
     );
