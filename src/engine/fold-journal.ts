@@ -62,7 +62,6 @@ export function foldJournal(events: readonly JournalEvent[]): RunState | undefin
         Object.assign(state.params, event.given);
         Object.assign(state.given, event.given);
         state.planned = [...event.steps];
-        state.finished = false;
         state.interrupted = false;
         break;
       case 'step-started': {
@@ -99,10 +98,12 @@ export function foldJournal(events: readonly JournalEvent[]): RunState | undefin
         if (event.step) step(event.step).status = 'interrupted';
         break;
       case 'run-finished':
-        state.finished = true;
         state.documents = event.documents;
         break;
     }
   }
+  // The run is finished only when run-finished is the last event (a resume may follow it).
+  const last = events.at(-1);
+  state.finished = last?.type === 'run-finished';
   return state;
 }

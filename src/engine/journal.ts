@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import type { StepOutcome } from './step-kind.js';
 
@@ -107,39 +108,98 @@ export interface JournalContents {
   tornBytes: number;
 }
 
-/** Reads and checks a journal. A missing journal is `undefined`; a foreign or corrupt one throws. */
+// What each event must hold, checked on every read: a journal is edited by hand now and then,
+// and a wrong type (an attempt that is not a number) would otherwise surface much later (a
+// log named `.NaN.log`). Unknown extra fields are allowed, for journals of later versions.
+const text = z.string();
+const strings = z.record(z.string(), z.string());
+const attemptFields = { time: text, step: text.min(1), attempt: z.number().int().positive(), fingerprint: text, log: text.min(1) };
+const eventSchema = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('run-started'),
+    tool: z.literal('bootstrap'),
+    journalVersion: z.number(),
+    time: text,
+    runId: text,
+    recipe: z.looseObject({ name: text, version: text, path: text, digest: text }),
+    params: strings,
+    given: strings,
+    steps: z.array(text),
+    options: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.looseObject({ type: z.literal('run-resumed'), time: text, from: text, given: strings, steps: z.array(text) }),
+  z.looseObject({ type: z.literal('step-started'), ...attemptFields }),
+  z.looseObject({
+    type: z.literal('step-finished'),
+    ...attemptFields,
+    durationMs: z.number().nonnegative(),
+    logDigest: text,
+    outcome: z.looseObject({
+      artifacts: z.array(z.looseObject({ path: text, integrity: text, size: z.number().int().nonnegative() })).optional(),
+      distfiles: strings.optional(),
+    }),
+  }),
+  z.looseObject({
+    type: z.literal('step-failed'),
+    ...attemptFields,
+    durationMs: z.number().nonnegative(),
+    exitCode: z.number().int().nullable(),
+    message: text,
+    tail: z.array(text),
+  }),
+  z.looseObject({ type: z.literal('interrupted'), time: text, step: text.nullable(), signal: text }),
+  z.looseObject({ type: z.literal('run-finished'), time: text, documents: z.array(text) }),
+]);
+
+/**
+ * Reads and checks a journal: every line is JSON, the first is this tool's run-started, every
+ * event has the fields of its type, and the order is one a run writes (run-started only first;
+ * after run-finished only a run-resumed). A missing journal is `undefined`; a foreign or corrupt
+ * one throws, naming the path and line, and nothing is changed.
+ */
 export function readJournal(workDir: string): JournalContents | undefined {
   const path = join(workDir, JOURNAL_FILE);
-  let text: string;
+  let contents: string;
   try {
-    text = readFileSync(path, 'utf8');
+    contents = readFileSync(path, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
-  const lines = text.split('\n');
+  const lines = contents.split('\n');
   // Everything after the last newline is a line whose write did not finish.
   const torn = lines.pop() ?? '';
-  const events: JournalEvent[] = [];
-  lines.forEach((line, index) => {
-    let event: JournalEvent;
+  const parsed: unknown[] = lines.map((line, index) => {
+    let event: unknown;
     try {
-      event = JSON.parse(line) as JournalEvent;
+      event = JSON.parse(line);
     } catch {
       throw index === 0 ? foreign(path) : corrupt(path, index + 1, 'is not valid JSON');
     }
-    if (index === 0 && (event?.type !== 'run-started' || event.tool !== 'bootstrap')) throw foreign(path);
-    if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
-      throw corrupt(path, index + 1, 'is not a journal event');
-    }
-    events.push(event);
+    const head = event as { type?: unknown; tool?: unknown } | null;
+    if (index === 0 && (head?.type !== 'run-started' || head.tool !== 'bootstrap')) throw foreign(path);
+    return event;
   });
-  const first = events[0];
-  if (first && first.type === 'run-started' && first.journalVersion !== JOURNAL_VERSION) {
-    throw new BootstrapError('EJOURNAL', `${path} has journal version ${first.journalVersion}; this bootstrap reads version ${JOURNAL_VERSION}`, {
+  const first = parsed[0] as { journalVersion?: unknown } | undefined;
+  if (first && first.journalVersion !== JOURNAL_VERSION) {
+    throw new BootstrapError('EJOURNAL', `${path} has journal version ${String(first.journalVersion)}; this bootstrap reads version ${JOURNAL_VERSION}`, {
       hint: 'Use the bootstrap version that made this run, or start a new run in another --work directory.',
     });
   }
+  const events: JournalEvent[] = [];
+  parsed.forEach((event, index) => {
+    const checked = eventSchema.safeParse(event);
+    if (!checked.success) {
+      const type = (event as { type?: unknown } | null)?.type;
+      if (!eventSchema.options.some((option) => option.shape.type.value === type)) throw corrupt(path, index + 1, `has an unknown event type ${JSON.stringify(type)}`);
+      const issue = checked.error.issues[0]!;
+      throw corrupt(path, index + 1, `is not a valid ${String(type)} event: ${issue.path.map(String).join('.') || 'the event'}: ${issue.message}`);
+    }
+    const type = checked.data.type;
+    if (index > 0 && type === 'run-started') throw corrupt(path, index + 1, 'is a second run-started event');
+    if (events.at(-1)?.type === 'run-finished' && type !== 'run-resumed') throw corrupt(path, index + 1, `is a ${type} event after run-finished (only a run-resumed may follow it)`);
+    events.push(event as JournalEvent);
+  });
   return { path, events, tornBytes: Buffer.byteLength(torn) };
 }
 

@@ -69,4 +69,20 @@ describe('bad --work and --dest paths, and a YAML alias bomb: exit 2 and a messa
     writeFileSync(join(recipe, 'recipe.yaml'), `${lines.join('\n')}\n`);
     expectBadInput(await cli(['plan', '--recipe', recipe]), `${recipe}/recipe.yaml: Excessive alias count`);
   });
+
+  it('a hand-edited journal (an attempt that is not a number) is refused by status and resume, naming its line, and left as it was', async () => {
+    const work = join(dir.path, 'w');
+    mkdirSync(work);
+    const events = [
+      { type: 'run-started', tool: 'bootstrap', journalVersion: 1, time: 't', runId: 'r', recipe: { name: 'demo', version: '1', path: join(projectRoot, 'recipes/demo/recipe.yaml'), digest: 'd' }, params: {}, given: {}, steps: ['busybox-root'] },
+      { type: 'step-started', time: 't', step: 'busybox-root', attempt: 'x', fingerprint: 'f', log: join(work, 'logs/001-busybox-root.x.log') },
+    ];
+    const text = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    writeFileSync(join(work, 'journal.jsonl'), text);
+    for (const command of ['status', 'resume']) {
+      expectBadInput(await cli([command, '--work', work]), `${work}/journal.jsonl line 2 is not a valid step-started event: attempt`);
+    }
+    expect(readFileSync(join(work, 'journal.jsonl'), 'utf8')).toBe(text);
+  });
 });
+

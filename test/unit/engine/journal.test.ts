@@ -63,4 +63,45 @@ describe('journal', () => {
     expect(state.steps.get('c')).toBeUndefined();
     expect(state.finished).toBe(false);
   });
+
+  describe('checks every event, naming the journal and line, and changes nothing', () => {
+    const lines = (...events: unknown[]) => events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+    const started = { type: 'step-started', time: 't1', step: 'a', attempt: 1, fingerprint: 'f', log: '/w/logs/001-a.1.log' };
+    const finished = { ...started, type: 'step-finished', durationMs: 1, logDigest: 'd', outcome: {} };
+
+    for (const [what, bad, message] of [
+      ['a non-numeric attempt', { ...started, attempt: 'x' }, /line 2 is not a valid step-started event: attempt: .*number/],
+      ['an attempt of 0', { ...started, attempt: 0 }, /line 2 is not a valid step-started event: attempt/],
+      ['a missing step', { type: 'step-started', time: 't', attempt: 1, fingerprint: 'f', log: 'l' }, /line 2 is not a valid step-started event: step/],
+      ['a finish without its outcome', { ...finished, outcome: undefined }, /line 2 is not a valid step-finished event: outcome/],
+      ['an unknown event type', { type: 'step-exploded', time: 't' }, /line 2 has an unknown event type "step-exploded"/],
+      ['a second run-started', start, /line 2 is a second run-started event/],
+    ] as const) {
+      it(`refuses ${what}`, () => {
+        const path = join(dir.path, 'journal.jsonl');
+        const text = lines(start, bad);
+        writeFileSync(path, text);
+        expect(() => readJournal(dir.path)).toThrow(new RegExp(`${path.replace(/[.]/g, '\\.')} ${message.source}`));
+        expect(readFileSync(path, 'utf8')).toBe(text);
+      });
+    }
+
+    it('refuses an event after run-finished other than run-resumed; a resumed run is not finished until it finishes again', () => {
+      const path = join(dir.path, 'journal.jsonl');
+      const runFinished = { type: 'run-finished', time: 't', documents: [] };
+      writeFileSync(path, lines(start, started, runFinished, { ...started, step: 'b' }));
+      expect(() => readJournal(dir.path)).toThrow(/line 4 is a step-started event after run-finished/);
+      const resumed = { type: 'run-resumed', time: 't', from: 'b', given: {}, steps: ['a', 'b', 'c'] };
+      writeFileSync(path, lines(start, finished, runFinished, resumed, { ...started, step: 'b' }));
+      expect(foldJournal(readJournal(dir.path)!.events)!.finished).toBe(false);
+      writeFileSync(path, lines(start, finished, runFinished));
+      expect(foldJournal(readJournal(dir.path)!.events)!.finished).toBe(true);
+    });
+
+    it('folds a run-finished that is not the last event as not finished', () => {
+      const state = foldJournal([start, { type: 'run-finished', time: 't', documents: [] }, { type: 'step-started', time: '', step: 'b', attempt: 1, fingerprint: 'f', log: 'l' }])!;
+      expect(state.finished).toBe(false);
+    });
+  });
 });
+
