@@ -83,16 +83,28 @@ done
 exit "$status"
 `;
 
-export async function runSandboxed(request: SandboxRequest): Promise<{ exitCode: number }> {
-  const { root } = request;
-  const script = [root.prelude, request.cwd ? `cd ${shellWord(request.cwd)} || exit 1` : '', request.script]
-    .filter((part) => part !== '')
-    .join('\n');
-  if (Buffer.byteLength(script) > MAX_ARGUMENT) {
-    throw new BootstrapError('ESCRIPT', `the script is ${Buffer.byteLength(script)} bytes; Linux passes at most ${MAX_ARGUMENT} in one argument`, {
+/** The text a step's shell is given: the root's prelude, the working directory, the script. */
+export function sandboxScript(root: Root, script: string, cwd?: string): string {
+  return [root.prelude, cwd ? `cd ${shellWord(cwd)} || exit 1` : '', script].filter((part) => part !== '').join('\n');
+}
+
+/**
+ * The whole script is one argument of the shell, so Linux's limit on one argument applies.
+ * Step kinds call this when planning, so `bootstrap plan` says it before a run gets there.
+ */
+export function checkScriptSize(full: string, what: string): void {
+  const size = Buffer.byteLength(full);
+  if (size > MAX_ARGUMENT) {
+    throw new BootstrapError('ESCRIPT', `${what}: the script, with its root's prelude, is ${size} bytes; Linux passes at most ${MAX_ARGUMENT} in one argument`, {
       hint: 'Split the step, or move the long text into a file the recipe writes with a write step.',
     });
   }
+}
+
+export async function runSandboxed(request: SandboxRequest): Promise<{ exitCode: number }> {
+  const { root } = request;
+  const script = sandboxScript(root, request.script, request.cwd);
+  checkScriptSize(script, `root ${root.name}`);
   const env = {
     HOME: '/root',
     TERM: process.env.TERM ?? 'dumb',

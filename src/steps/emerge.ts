@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { StepKind } from '../engine/step-kind.js';
+import { checkScriptSize, sandboxScript } from '../host/sandbox.js';
 import { readEmergePretend } from '../portage/emerge-output.js';
 import { BootstrapError } from '../util/errors.js';
 import { shellQuote, shellWord } from '../util/shell-quote.js';
@@ -41,6 +42,8 @@ export function createEmergeKind(): StepKind<Spec> {
         throw new BootstrapError('ERECIPE', `step ${ctx.stepId}: emerge runs in a root, not on the host`, { hint: 'Give the step the root whose Portage it uses (root: <name>).' });
       }
       const script = emergeScript(spec, []);
+      // The dry-run form is a few bytes longer; both must fit.
+      checkScriptSize(sandboxScript(ctx.root, emergeScript(spec, PRETEND_OPTIONS)), `step ${ctx.stepId}`);
       return { summary: scriptSummary('emerge', ctx.root, script, spec.env), detail: { script, env: spec.env } };
     },
     run(spec, _plan, ctx) {

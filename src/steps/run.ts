@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { StepKind } from '../engine/step-kind.js';
+import { checkScriptSize, sandboxScript } from '../host/sandbox.js';
 import { runOrExplain } from './failure-logs.js';
 import { envSchema, failureLogsSchema, scriptSummary } from './fields.js';
 
@@ -23,6 +24,7 @@ export function createRunKind(): StepKind<Spec> {
     schema,
     needsRoot: (_spec, root) => !root.host,
     plan(spec, ctx) {
+      checkScriptSize(sandboxScript(ctx.root, spec.script, spec.cwd), `step ${ctx.stepId}`);
       return { summary: scriptSummary('run', ctx.root, spec.script, spec.env, spec.cwd), detail: { script: spec.script, env: spec.env, cwd: spec.cwd ?? null } };
     },
     run(spec, _plan, ctx) {

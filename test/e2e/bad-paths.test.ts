@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, type CliResult } from '../helpers/cli.js';
@@ -86,3 +86,51 @@ describe('bad --work and --dest paths, and a YAML alias bomb: exit 2 and a messa
   });
 });
 
+
+describe('a script over Linux\'s limit on one argument is refused when planning', () => {
+  let dir: { path: string; remove: () => void };
+  beforeEach(() => {
+    dir = tempDir('bootstrap-script-size-');
+  });
+  afterEach(() => dir.remove());
+
+  const LIMIT = 128 * 1024 - 1;
+  const recipe = (prelude: number, steps: string[]) =>
+    [
+      'name: big',
+      'version: 1',
+      'description: scripts near the limit',
+      'roots:',
+      `  r: { path: "{{work}}/root", shell: [/bin/sh], prelude: "# ${'p'.repeat(prelude)}" }`,
+      'phases:',
+      '  - id: p',
+      '    steps:',
+      ...steps,
+    ].join('\n');
+
+  for (const [what, prelude, step, id] of [
+    ['a run step on the host', 0, `      - { id: long, kind: run, root: host, script: "# ${'x'.repeat(LIMIT)}" }`, 'long'],
+    ['a run step that fits alone but not with its root\'s prelude', 100_000, `      - { id: with-prelude, kind: run, root: r, script: "# ${'x'.repeat(40_000)}" }`, 'with-prelude'],
+    ['an emerge step with its root\'s prelude', LIMIT, '      - { id: merge, kind: emerge, root: r, args: [sys-apps/busybox] }', 'merge'],
+  ] as const) {
+    it(`${what}: plan and run exit 2 naming the step, and nothing runs`, async () => {
+      const folder = join(dir.path, 'recipe');
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'recipe.yaml'), recipe(prelude, [step]));
+      const work = join(dir.path, 'work');
+      for (const command of ['plan', 'run']) {
+        expectBadInput(await cli([command, '--recipe', folder, '--work', work]), new RegExp(`step ${id}: the script, with its root's prelude, is \\d+ bytes; Linux passes at most ${LIMIT} in one argument`));
+      }
+      expect(existsSync(work)).toBe(false);
+    });
+  }
+
+  it('a script just under the limit plans', async () => {
+    const folder = join(dir.path, 'recipe');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'recipe.yaml'), recipe(0, [`      - { id: fits, kind: run, root: host, script: "# ${'x'.repeat(LIMIT - 3)}" }`]));
+    const result = await cli(['plan', '--recipe', folder, '--work', join(dir.path, 'work'), '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+  });
+});
