@@ -46,3 +46,30 @@ export function parseRunPrefix(text: string): string[] {
   }
   return words;
 }
+
+/**
+ * The guide's VM leg after the image boots and SSH works, as one exact block to paste into a
+ * root shell on the Catalyst machine: install Catalyst with the guide's keyword and USE lines,
+ * make the repository snapshot, fill `@TREEISH@` with its commit, and run the stages in order.
+ * It is printed, not performed: it runs inside the VM (its own Portage, network and loop
+ * devices), which this host cannot enter before SSH is set up by hand on the VM's console.
+ */
+export function catalystSetupBlock(
+  storedir: string,
+  specsDir: string,
+  stages: ReadonlyArray<{ id: StageId; file: string }> = STAGES,
+): string {
+  const q = (s: string) => (/^[A-Za-z0-9_./=:@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const conf = join(specsDir, 'catalyst.conf');
+  return [
+    'set -e',
+    'mkdir -p /etc/portage/package.accept_keywords /etc/portage/package.use',
+    'echo dev-util/catalyst > /etc/portage/package.accept_keywords/catalyst',
+    '(echo sys-apps/util-linux python; echo sys-boot/grub grub_platforms_efi-32) > /etc/portage/package.use/catalyst',
+    'emerge dev-util/catalyst',
+    `catalyst -c ${q(conf)} --snapshot stable`,
+    `T=$(ls ${q(join(storedir, 'snapshots'))} | sed -n 's/^gentoo-\\(.*\\)\\.sqfs$/\\1/p' | tail -n 1)`,
+    `sed -i "s/@TREEISH@/$T/" ${stages.map((s) => q(join(specsDir, s.file))).join(' ')}`,
+    ...stages.map((s) => `catalyst -c ${q(conf)} -f ${q(join(specsDir, s.file))}`),
+  ].join('\n');
+}

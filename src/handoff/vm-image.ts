@@ -4,6 +4,8 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import { mountsUnder } from '../host/mountinfo.js';
 import { findTool } from '../host/tools.js';
+import { catalystSetupBlock } from './commands.js';
+import { DEFAULT_STOREDIR } from './defaults.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { tempName } from '../util/temp-name.js';
 
@@ -156,8 +158,7 @@ export async function buildVmImage(opts: VmImageOptions): Promise<VmImageResult>
     'Set a root password in the root before building the image (passwd in the chroot), then boot the image with the qemu command.',
     'On the VM console, as root: echo "PermitRootLogin yes" >> /etc/ssh/sshd_config, then start sshd (/etc/init.d/sshd start, or systemctl start sshd).',
     `From this host: ssh -p ${port} root@127.0.0.1`,
-    'In the VM: install Catalyst (echo dev-util/catalyst > /etc/portage/package.accept_keywords/catalyst; emerge dev-util/catalyst), then catalyst --snapshot stable.',
-    'If /var/tmp/catalyst/specs in the VM still holds @TREEISH@, fill it in with the commit the snapshot was named after, then run the four catalyst commands of the hand-off (docs/catalyst.md, "The VM route").',
+    `In the VM, as root, paste this block (the hand-off's default paths; \`bootstrap handoff\` prints it for its own): it installs Catalyst as the guide does, makes the snapshot, fills @TREEISH@ and runs the four stages:\n${catalystSetupBlock(DEFAULT_STOREDIR, join(DEFAULT_STOREDIR, 'specs'))}`,
   ];
   return { image: out, sizeBytes, kernel, qemu, nextSteps };
 }

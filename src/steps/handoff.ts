@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { z } from 'zod';
 import type { PlanContext, Root, StepKind } from '../engine/step-kind.js';
-import { catalystCommands } from '../handoff/commands.js';
+import { catalystCommands, catalystSetupBlock } from '../handoff/commands.js';
 import { shellQuote } from '../util/shell-quote.js';
 import { hashFile } from '../handoff/digests-file.js';
 import { DEFAULT_SEED_FOLDER, DEFAULT_STOREDIR } from '../handoff/defaults.js';
@@ -174,6 +174,8 @@ export function createHandoffKind(): StepKind<Spec> {
       }
       ctx.log.note('Catalyst is not started by this step; run, in order, as root where Catalyst is installed (docs/catalyst.md):');
       for (const c of catalystCommands(result.specsDir, ['catalyst'], stagesFor(spec.init))) ctx.log.note(`  ${shellQuote(c.argv)}`);
+      ctx.log.note('On a fresh Catalyst machine (the VM), this block, pasted into a root shell, installs Catalyst as the guide does, makes the snapshot, fills @TREEISH@ and runs them:');
+      for (const line of catalystSetupBlock(spec.storedir, result.specsDir, stagesFor(spec.init)).split('\n')) ctx.log.note(`  ${line}`);
       return { artifacts };
     },
   };

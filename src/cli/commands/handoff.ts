@@ -106,6 +106,11 @@ export const command: CommandModule<object, HandoffArgs> = {
     if (!catalyst) {
       say('\nRun Catalyst, in this order, as root on the machine that has this storedir (see docs/catalyst.md):');
       for (const c of commands) say(`  ${shellQuote(c.argv)}`);
+      if (args['target-root'] !== undefined || result.treeish === '@TREEISH@') {
+        const { catalystSetupBlock } = await import('../../handoff/commands.js');
+        say('\nOr, on a fresh Catalyst machine (the VM), paste this block into a root shell: it installs Catalyst as the guide does, makes the snapshot, fills @TREEISH@ and runs the stages:\n');
+        say(catalystSetupBlock(args.storedir, result.specsDir, stages));
+      }
       if (args.json) process.stdout.write(`${JSON.stringify({ ...result, commands: commands.map((c) => ({ stage: c.stage, argv: c.argv })) }, null, 2)}\n`);
       return;
     }
