@@ -22,8 +22,10 @@ export function resolveHostPath(path: string, hops = 0): string {
   try {
     return realpathSync.native(absolute);
   } catch (error) {
+    // EACCES: `bootstrap plan` without root in a folder only root may enter; a run, as root,
+    // sees through it and is judged again.
     const code = errnoCode(error);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EACCES') throw error;
   }
   const trimmed = absolute.replace(/\/+$/, '');
   if (trimmed === '') return '/';
@@ -31,7 +33,7 @@ export function resolveHostPath(path: string, hops = 0): string {
   const cut = trimmed.lastIndexOf('/');
   const parent = resolveHostPath(trimmed.slice(0, cut) || '/', hops);
   const here = join(parent, trimmed.slice(cut + 1));
-  const link = lstatSync(here, { throwIfNoEntry: false });
+  const link = visible(() => lstatSync(here, { throwIfNoEntry: false }));
   if (link?.isSymbolicLink()) {
     const target = readlinkSync(here);
     return resolveHostPath(target.startsWith('/') ? target : `${parent}/${target}`, hops + 1);
@@ -39,15 +41,25 @@ export function resolveHostPath(path: string, hops = 0): string {
   return here;
 }
 
+/** What a stat says, or undefined where this user may not look (EACCES). */
+function visible<T>(stat: () => T | undefined): T | undefined {
+  try {
+    return stat();
+  } catch (error) {
+    if (errnoCode(error) === 'EACCES') return undefined;
+    throw error;
+  }
+}
+
 /** Why a resolved path may not be a root, or null when it may. */
 export function systemDirectory(resolved: string): string | null {
   if (resolved === '/') return "the host's own root directory";
   if (SYSTEM_DIRS.includes(resolved) || SYSTEM_PARENTS.includes(dirname(resolved))) return `the host's system directory ${resolved}`;
   // The same directory by another path the name does not show, e.g. a bind mount of / or /usr.
-  const here = statSync(resolved, { throwIfNoEntry: false });
+  const here = visible(() => statSync(resolved, { throwIfNoEntry: false }));
   if (!here?.isDirectory()) return null;
   for (const dir of systemCandidates()) {
-    const there = statSync(dir, { throwIfNoEntry: false });
+    const there = visible(() => statSync(dir, { throwIfNoEntry: false }));
     if (there && there.dev === here.dev && there.ino === here.ino) {
       return dir === '/' ? "the host's own root directory (the same directory, e.g. a bind mount of /)" : `the host's system directory ${dir} (the same directory, e.g. a bind mount)`;
     }
