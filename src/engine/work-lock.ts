@@ -40,6 +40,9 @@ export async function acquireWorkLock(workDir: string, command: string): Promise
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'flock', '--exclusive', '--nonblock', '--conflict-exit-code', String(HELD), '--no-fork', path, '/bin/sh', '-c', 'echo locked; exec cat'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: TOOL_PATH },
+    // A session of its own: Ctrl-C (SIGINT to the terminal's process group) or a hangup must not
+    // end the lock while bootstrap is still stopping its step and writing the journal.
+    detached: true,
   });
   const outcome = await new Promise<{ got: true } | { got: false; code: number | null; stderr: string; error?: Error }>((resolve) => {
     let stdout = '';

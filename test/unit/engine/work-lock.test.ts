@@ -68,6 +68,27 @@ describe('work directory lock', () => {
   });
 });
 
+it('outlives a Ctrl-C to the orchestrator\'s process group: the orchestrator, not the terminal, ends it', async () => {
+  const dir = tempDir();
+  try {
+    const module = join(projectRoot, 'dist/engine/work-lock.js');
+    // Like bootstrap: SIGINT is handled (the run stops its step and records it), not fatal.
+    const script = `process.on('SIGINT', () => console.log('interrupted')); const { acquireWorkLock } = await import(${JSON.stringify(module)}); await acquireWorkLock(process.argv[1], 'victim'); console.log('held'); setInterval(() => {}, 1000);`;
+    const victim = execa(process.execPath, ['--input-type=module', '-e', script, dir.path], { reject: false, detached: true });
+    try {
+      await new Promise<void>((resolve) => victim.stdout!.once('data', () => resolve()));
+      process.kill(-victim.pid!, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(workLockHolder(dir.path)).toMatchObject({ pid: victim.pid });
+    } finally {
+      victim.kill('SIGKILL');
+      await victim;
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
 function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
