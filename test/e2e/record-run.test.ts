@@ -36,7 +36,7 @@ phases:
           set -e
           cd /var/cache/distfiles
           if [ ! -f extra-0.1.tar.gz ]; then
-            /usr/local/bin/bootstrap-fetch "{{url}}" /var/cache/distfiles extra-0.1.tar.gz.__download__
+            /usr/local/bin/bootstrap-fetch {{url}} /var/cache/distfiles extra-0.1.tar.gz.__download__
             mv extra-0.1.tar.gz.__download__ extra-0.1.tar.gz
           fi
           echo "have $(wc -c < extra-0.1.tar.gz) bytes of extra"
