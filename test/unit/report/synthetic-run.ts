@@ -79,10 +79,11 @@ export function syntheticRun(dir: string, options: SyntheticOptions): SyntheticR
       const stepLog = join(work, 'logs', `${String(i + 1).padStart(3, '0')}-${step.id}.${attempt}.log`);
       journal.push({ type: 'step-started', time: iso(start), step: step.id, attempt, fingerprint: 'f', log: stepLog });
       if (step.kind === 'emerge') {
-        const count = Math.min(perStep, options.packages - pkg);
+        const going = options.stillGoing === true && step === lastEmerge;
+        const count = Math.max(going ? 1 : 0, Math.min(perStep, options.packages - pkg));
         log.push(`${start / 1000}: Started emerge on: ${iso(start)}`, `${start / 1000}:  *** emerge --oneshot sys-apps/placeholder`);
         let at = start / 1000 + 1;
-        for (let k = 1; k <= count && pkg < options.packages; k++, pkg++) {
+        for (let k = 1; k <= count; k++, pkg++) {
           const name = `cat-${pkg % 40}/package-number-${pkg}-${1 + (pkg % 7)}.${pkg % 13}`;
           // Mostly a minute or less; now and then a compiler-sized one.
           const took = pkg % 97 === 0 ? 900 + (pkg % 5) * 700 : 5 + ((pkg * 7919) % 60);
@@ -94,7 +95,7 @@ export function syntheticRun(dir: string, options: SyntheticOptions): SyntheticR
             at += took;
             break;
           }
-          if (options.stillGoing && step === lastEmerge && k === count) {
+          if (going && k === count) {
             packages.set(name, -1);
             at += took;
             break;
@@ -104,7 +105,7 @@ export function syntheticRun(dir: string, options: SyntheticOptions): SyntheticR
           at += took + 1;
           if (options.tornLog && pkg === 10) log.push('17369');
         }
-        if (!failing) log.push(`${at}:  *** exiting successfully.`);
+        if (!failing && !going) log.push(`${at}:  *** exiting successfully.`);
         t = at * 1000 + 500;
       } else {
         t = start + 5000 + ((i * 104729) % 240_000);
