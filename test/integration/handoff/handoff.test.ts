@@ -276,3 +276,19 @@ describe('handoff()', () => {
     });
   });
 });
+
+describe('makeMiniRelengSnapshot()', () => {
+  it('makes a snapshot tarball the hand-off reads like the pinned one', async () => {
+    const { makeMiniRelengSnapshot } = await import('./mini-releng.js');
+    const tmp = tempDir('mini-releng-');
+    try {
+      const tarball = makeMiniRelengSnapshot(tmp.path);
+      expect(tarball.endsWith('/releng-87eea8b66cef13d62fc8bcf2e27a573e86423b75.tar.bz2')).toBe(true);
+      mkdirSync(join(tmp.path, 'out'));
+      const result = await handoff({ seed: makeSeed(join(tmp.path, 'out')), storedir: join(tmp.path, 'catalyst'), treeish: 'abc', timestamp: '2025-06-12', jobs: 1, releng: tarball });
+      expect(result.edits).toHaveLength(9);
+    } finally {
+      tmp.remove();
+    }
+  });
+});

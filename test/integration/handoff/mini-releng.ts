@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -81,4 +82,18 @@ export function makeMiniReleng(dir: string): string {
     writeFileSync(join(dir, path), text);
   }
   return dir;
+}
+
+/**
+ * The mini releng as a stand-in for the pinned snapshot: `<dir>/releng-<commit>.tar.bz2` with
+ * one top folder `releng-<commit>/`, like the gitweb snapshot the recipe's lock pins. For
+ * rehearsals of the recipe, whose lock then pins this file under the real name.
+ */
+export function makeMiniRelengSnapshot(dir: string): string {
+  const commit = '87eea8b66cef13d62fc8bcf2e27a573e86423b75';
+  const top = `releng-${commit}`;
+  makeMiniReleng(join(dir, top));
+  const out = join(dir, `${top}.tar.bz2`);
+  execFileSync('tar', ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-cjf', out, '-C', dir, top]);
+  return out;
 }
