@@ -18,7 +18,13 @@ export const command: CommandModule = {
     const { engineDeps, kindOptions, recordedOptions } = await import('../engine-deps.js');
     const { writeReport } = await import('../../report/write-report.js');
     const work = String(argv.work);
-    const deps = engineDeps(kindOptions(argv, recordedOptions(work)));
+    let recorded = {};
+    try {
+      recorded = recordedOptions(work);
+    } catch {
+      // A damaged journal is drawn with a note by the report itself, not refused here.
+    }
+    const deps = engineDeps(kindOptions(argv, recorded));
     await writeReport(work, deps, {
       ...(argv.out !== undefined ? { out: String(argv.out) } : {}),
       json: Boolean(argv.json),
