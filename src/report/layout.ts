@@ -240,16 +240,21 @@ function drawSlowest(out: Shape[], data: ReportData, y: number): number {
   const attempts = allSteps(data).flatMap((s) => s.attempts.map((a) => ({ s, a })));
   attempts.sort((p, q) => q.a.end - q.a.start - (p.a.end - p.a.start));
   const packages = allPackages(data).sort((p, q) => q.end - q.start - (p.end - p.start));
-  const columns: Array<[string, string[]]> = [
-    [`Slowest step attempts (of ${attempts.length})`, attempts.slice(0, TOP_N).map(({ s, a }) => `${formatDuration(a.end - a.start).padStart(8)}  ${s.id}${s.attempts.length > 1 ? ` #${a.attempt}` : ''}${a.status !== 'done' ? ` (${attemptLabel(a)})` : ''}`)],
-    [`Slowest packages (of ${packages.length})`, packages.slice(0, TOP_N).map((p) => `${formatDuration(p.end - p.start).padStart(8)}  ${p.name}${p.status !== 'done' ? ` (${p.status})` : ''}  [${p.step}]`)],
+  const columns: Array<[string, Array<[number, string]>]> = [
+    [`Slowest step attempts (of ${attempts.length})`, attempts.slice(0, TOP_N).map(({ s, a }) => [a.end - a.start, `${s.id}${s.attempts.length > 1 ? ` #${a.attempt}` : ''}${a.status !== 'done' ? ` (${attemptLabel(a)})` : ''}`])],
+    [`Slowest packages (of ${packages.length})`, packages.slice(0, TOP_N).map((p) => [p.end - p.start, `${p.name}${p.status !== 'done' ? ` (${p.status})` : ''}  [${p.step}]`])],
   ];
   let bottom = y;
+  // Durations right-aligned in their own column (SVG collapses the spaces that would pad them).
+  const durationW = 10 * CHAR;
   for (const [c, [heading, lines]] of columns.entries()) {
     const x = MARGIN + c * ((GUTTER + CHART) / 2);
-    const maxChars = Math.floor(((GUTTER + CHART) / 2 - 16) / CHAR);
+    const maxChars = Math.floor(((GUTTER + CHART) / 2 - durationW - 24) / CHAR);
     out.push({ type: 'text', x, y, text: heading, cls: 'phase' });
-    lines.forEach((line, i) => out.push({ type: 'text', x, y: y + 16 * (i + 1), text: line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line, cls: 'label', title: line }));
+    lines.forEach(([ms, line], i) => {
+      out.push({ type: 'text', x: x + durationW, y: y + 16 * (i + 1), text: formatDuration(ms), cls: 'label', anchor: 'end' });
+      out.push({ type: 'text', x: x + durationW + CHAR, y: y + 16 * (i + 1), text: line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line, cls: 'label', title: line });
+    });
     bottom = Math.max(bottom, y + 16 * (lines.length + 1));
   }
   return bottom + 12;
