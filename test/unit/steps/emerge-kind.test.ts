@@ -8,7 +8,7 @@ const ctx = { root, roots: { lb: root }, stepId: 's', recipeDir: '/r', params: {
 
 describe('emerge step kind', () => {
   const kind = createEmergeKind();
-  const plan = (fields: Record<string, unknown>) => kind.plan(kind.schema.parse(fields), ctx) as { detail: { script: string } };
+  const plan = (fields: Record<string, unknown>) => kind.plan(kind.schema.parse(fields), ctx) as unknown as { detail: { script: string } };
 
   it('renders its words quoted, after profile.env when asked, with YAML numbers as words', () => {
     expect(plan({ args: [-1, 'sys-devel/gcc'] }).detail.script).toBe('set -eu\nexec emerge -1 sys-devel/gcc\n');
