@@ -1,7 +1,7 @@
 import { lstat, mkdir, readlink, rename, open, unlink } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname, join, relative } from 'node:path';
 import { BootstrapError, errnoCode } from '../util/errors.js';
+import { removeStaleTemps, tempName } from '../util/temp-name.js';
 
 /**
  * The host writes into a root as if it were chrooted there: a symbolic link inside the root,
@@ -71,7 +71,9 @@ export async function mkdirInRoot(rootPath: string, pathInRoot: string, mode = 0
 
 /**
  * Writes a file inside a root: parents created as needed, data written to a temporary name in
- * the same directory and renamed over the target, so no half-written file is ever visible.
+ * the same directory (src/util/temp-name.ts) and renamed over the target, so no half-written
+ * file is ever visible under the target's name. What a crash leaves under the temporary name is
+ * removed by removeStaleTempsInRoot and never packed (src/stage/pack-stage.ts).
  */
 export async function writeFileInRoot(
   rootPath: string,
@@ -83,7 +85,7 @@ export async function writeFileInRoot(
   // create the parents of where it really lands.
   const target = await resolveInRoot(rootPath, pathInRoot);
   await mkdirInRoot(rootPath, dirname(relative(rootPath, target)));
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempName(target);
   const mode = options.mode ?? 0o644;
   const handle = await open(temp, 'wx', mode);
   try {
@@ -98,6 +100,20 @@ export async function writeFileInRoot(
   await handle.close();
   await rename(temp, target);
   return target;
+}
+
+/**
+ * Removes what killed writers left under temporary names in the directories the files at
+ * `pathsInRoot` would be written to (resolved as writeFileInRoot does); returns the host paths
+ * removed. A step that writes into a root calls this when it starts, so a partial file of an
+ * earlier, killed attempt does not stay in the root.
+ */
+export async function removeStaleTempsInRoot(rootPath: string, pathsInRoot: readonly string[]): Promise<string[]> {
+  const dirs = new Set<string>();
+  for (const path of pathsInRoot) dirs.add(dirname(await resolveInRoot(rootPath, path)));
+  const removed: string[] = [];
+  for (const dir of [...dirs].sort()) removed.push(...(await removeStaleTemps(dir)));
+  return removed;
 }
 
 function splitPath(path: string): string[] {

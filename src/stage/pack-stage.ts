@@ -5,9 +5,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { execa, type ResultPromise } from 'execa';
 import { mountsUnder } from '../host/mountinfo.js';
+import { tiedToParent } from '../host/tie-to-parent.js';
 import { findTool } from '../host/tools.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
-import { tempName } from '../util/temp-name.js';
+import { parseTempName, removeStaleTemps, TEMP_NAME_GLOB, tempName } from '../util/temp-name.js';
 import { digestsText } from './catalyst-files.js';
 import { checkPackPaths } from './check-paths.js';
 import { DEFAULT_SEED_EXCLUDES, literalPattern, normalizeExcludes } from './exclude.js';
@@ -64,7 +65,10 @@ const PROGRESS_STEP = 4 << 20;
  * Catalyst's `.DIGESTS` and `.CONTENTS.gz` beside it. Everything is written under temporary
  * names in the output's directory and renamed into place at the end, the tarball last, so a
  * tarball under its final name always has its companions; on failure or abort only those
- * temporary files are removed.
+ * temporary files are removed, and what a killed earlier pack left under them is removed when
+ * the next one starts. tar and the compressor are tied to this process (src/host/tie-to-parent.ts):
+ * they die with it, even when it is killed by SIGKILL. Temporary files of interrupted writes inside
+ * the tree (src/util/temp-name.ts) are never packed, and a warning names each one found.
  */
 export async function packStage(options: PackOptions): Promise<PackResult> {
   const { root, out } = await checkPackPaths(options.root, options.out, { root: 'root', out: 'out' });
@@ -81,14 +85,22 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
   );
   const tools = { tar: findTool('tar'), compressor: compressor(compression) };
   const compressorPath = tools.compressor ? findTool(tools.compressor.tool) : undefined;
-  const createArgs = tarCreateArgs({ excludes, epoch: options.epoch });
+  const treeArgs = tarCreateArgs({ excludes, epoch: options.epoch });
+  // Positional: these apply to the exclude after them only, which then matches any one path component.
+  const createArgs = [...treeArgs, '--no-anchored', '--no-wildcards-match-slash', `--exclude=${TEMP_NAME_GLOB}`];
   options.signal?.throwIfAborted();
-
-  const estimatedTotal = await dryRunSize(tools.tar, createArgs, root, options.signal);
-  options.onProgress?.({ bytesRead: 0, estimatedTotal });
 
   const contentsPath = `${out}.CONTENTS.gz`;
   const digestsPath = `${out}.DIGESTS`;
+  const cleaned = await removeStaleTemps(dirname(out), [out, contentsPath, digestsPath].map((p) => basename(p)));
+  const cleanNotes = cleaned.map((p) => `removed ${p}, a temporary file an interrupted pack left`);
+
+  // The dry run looks without the temporary-name exclude, to name what it leaves out.
+  const dry = await dryRun(tools.tar, treeArgs, root, options.signal);
+  const tempNotes = dry.temps.map((m) => `${m} in ${root} is a partial file of an interrupted write: left out of the seed`);
+  const estimatedTotal = dry.temps.length === 0 ? dry.size : (await dryRun(tools.tar, createArgs, root, options.signal)).size;
+  options.onProgress?.({ bytesRead: 0, estimatedTotal });
+
   const temps = { tarball: tempName(out), contents: tempName(contentsPath), digests: tempName(digestsPath) };
   try {
     const { tarball, contents, warnings } = await writeArchive({
@@ -133,7 +145,7 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
       contentsSize: contents.digests.size,
       digestsIntegrity: sri(digestsHashes.sha512),
       digestsSize: digestsHashes.size,
-      warnings: [...mountNotes, ...warnings],
+      warnings: [...cleanNotes, ...mountNotes, ...tempNotes, ...warnings],
     };
   } catch (error) {
     // Only the names this call made up; whatever sat under the final names stays as it was.
@@ -144,21 +156,29 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
 
 /**
  * GNU tar does not read file contents when the archive is /dev/null, so this walks the tree with
- * the same excludes and --one-file-system as the real run and reports the exact stream size.
+ * the same excludes and --one-file-system as the real run and reports the exact stream size, and
+ * the members (as tar -v prints them) that have a temporary file's name.
  */
-async function dryRunSize(tar: string, args: string[], root: string, signal?: AbortSignal): Promise<number> {
-  const result = await execa(tar, [...args, '--totals', '--file=/dev/null', '.'], {
+async function dryRun(tar: string, args: string[], root: string, signal?: AbortSignal): Promise<{ size: number; temps: string[] }> {
+  const temps: string[] = [];
+  const [file, tiedArgs] = tiedToParent(tar, [...args, '--totals', '--verbose', '--file=/dev/null', '.']);
+  const result = await execa(file, tiedArgs, {
     cwd: root,
     env: toolEnv(),
     extendEnv: false,
     stdin: 'ignore',
     reject: false,
+    // One member name a line, looked at and dropped: a big tree's listing is never held.
+    stdout: function* (line: unknown) {
+      const member = String(line);
+      if (parseTempName(member.slice(member.lastIndexOf('/') + 1))) temps.push(member);
+    },
     ...(signal ? { cancelSignal: signal } : {}),
   });
   signal?.throwIfAborted();
   const total = /Total bytes written: (\d+)/.exec(result.stderr);
   if (result.exitCode !== 0 || !total) throw toolFailure('tar (dry run)', root, result.exitCode, result.stderr);
-  return Number(total[1]);
+  return { size: Number(total[1]), temps };
 }
 
 interface ArchiveJob {
@@ -202,9 +222,13 @@ async function writeArchive(job: ArchiveJob): Promise<{ tarball: Digests; conten
   const file = await openTemp(job.temp, 4 << 20);
   const contentsFile = await openTemp(job.contentsTemp, 1 << 20);
 
-  const tar = execa(job.tar, [...job.args, '--file=-', '.'], { ...common, cwd: job.root, stdin: 'ignore' });
-  const list = execa(job.tar, ['--xattrs', '-tv', '--file=-'], { ...common, stdin: 'pipe' });
-  const comp = job.compressor ? execa(job.compressor.path, job.compressor.args, { ...common, stdin: 'pipe' }) : undefined;
+  const tied = (file: string, args: string[], options: Record<string, unknown>) => {
+    const [setpriv, tiedArgs] = tiedToParent(file, args);
+    return execa(setpriv, tiedArgs, { ...common, ...options });
+  };
+  const tar = tied(job.tar, [...job.args, '--file=-', '.'], { cwd: job.root, stdin: 'ignore' });
+  const list = tied(job.tar, ['--xattrs', '-tv', '--file=-'], { stdin: 'pipe' });
+  const comp = job.compressor ? tied(job.compressor.path, job.compressor.args, { stdin: 'pipe' }) : undefined;
   const processes: Array<[string, ResultPromise]> = [['tar', tar], ['tar (listing)', list]];
   if (comp) processes.push([basename(job.compressor!.path), comp]);
   // pipe() to a second destination: the counter waits for whichever reader is slower. tar -t
