@@ -1,7 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, posix, relative } from 'node:path';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, posix, relative, sep } from 'node:path';
 import { z } from 'zod';
-import { writeFileInRoot } from '../host/rooted-fs.js';
+import { removeStaleTempsInRoot, writeFileInRoot } from '../host/rooted-fs.js';
 import { BootstrapError } from '../util/errors.js';
 import { sha256Hex } from '../engine/fingerprint.js';
 import type { PlanContext, StepKind } from '../engine/step-kind.js';
@@ -55,6 +55,10 @@ export function createWriteKind(): StepKind<Spec> {
     async run(spec, plan, ctx) {
       const files = await collect(spec, ctx);
       const planned = new Map((plan.writes ?? []).map((w) => [w.path, w.sha256]));
+      // A killed earlier attempt may have left a partial file under a temporary name.
+      for (const path of await removeStaleTempsInRoot(ctx.root.path, files.map((f) => f.dest))) {
+        ctx.log.note(`removed ${path}, a partial file an interrupted write left`);
+      }
       for (const file of files) {
         if (planned.get(file.dest) !== sha256Hex(file.data)) {
           throw new BootstrapError('ECHANGED', `step ${ctx.stepId}: ${file.dest} changed in the recipe after the run was planned`, {
@@ -73,24 +77,30 @@ type CollectContext = Pick<PlanContext, 'recipeDir' | 'render' | 'stepId'>;
 async function collect(spec: Spec, ctx: CollectContext): Promise<PlannedFile[]> {
   const out: PlannedFile[] = [];
   const filesDir = join(ctx.recipeDir, 'files');
-  for (const entry of spec.files) {
+  for (const [index, entry] of spec.files.entries()) {
     const explicitMode = entry.mode === undefined ? undefined : parseInt(entry.mode, 8);
     if (entry.content !== undefined) {
       const text = entry.render ? ctx.render(entry.content, `step ${ctx.stepId}: content of ${entry.dest}`) : entry.content;
       out.push({ dest: entry.dest, mode: explicitMode ?? 0o644, data: Buffer.from(text) });
       continue;
     }
-    const src = posix.normalize(entry.src!);
-    if (src.startsWith('../') || src.startsWith('/')) {
-      throw new BootstrapError('ERECIPE', `step ${ctx.stepId}: src ${entry.src} must stay inside the recipe's files/ folder`);
-    }
-    const top = join(filesDir, src);
+    const field = `step ${ctx.stepId}: files[${index}].src ${JSON.stringify(entry.src)}`;
+    const outside = (where: string) =>
+      new BootstrapError('ERECIPE', `${field} leads to ${where}, outside the recipe's files/ folder (${filesDir})`, {
+        hint: 'Name a file or folder below files/, e.g. src: etc/portage/make.conf; links there must point below files/ too.',
+      });
+    if (isAbsolute(entry.src!)) throw outside(entry.src!);
+    const top = join(filesDir, entry.src!);
+    if (!within(filesDir, top)) throw outside(top);
     const info = await stat(top).catch(() => undefined);
     if (!info) {
-      throw new BootstrapError('ERECIPE', `step ${ctx.stepId}: ${relative(process.cwd(), top)} does not exist`, {
+      throw new BootstrapError('ERECIPE', `${field}: ${relative(process.cwd(), top) || '.'} does not exist`, {
         hint: `Files a write step copies live under ${filesDir}.`,
       });
     }
+    // Through symbolic links too: a link under files/ must not bring in the recipe's (or the host's) other files.
+    const real = await realpath(top);
+    if (!within(await realpath(filesDir), real)) throw outside(real);
     const sources = info.isDirectory() ? await walk(top) : [top];
     for (const file of sources) {
       const rel = info.isDirectory() ? relative(top, file) : '';
@@ -102,6 +112,11 @@ async function collect(spec: Spec, ctx: CollectContext): Promise<PlannedFile[]> 
     }
   }
   return out;
+}
+
+function within(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 async function walk(dir: string): Promise<string[]> {
