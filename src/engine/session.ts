@@ -206,7 +206,8 @@ function checkWorkPath(work: string): void {
       info = statSync(path, { throwIfNoEntry: false });
     } catch (error) {
       if (errnoCode(error) === 'ENOTDIR') continue;
-      throw workDirError(work, error);
+      // Not ours to look into (e.g. `plan` as another user): the run that uses it will say.
+      return;
     }
     if (info === undefined) continue;
     if (!info.isDirectory()) {
