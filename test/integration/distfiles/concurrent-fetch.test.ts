@@ -22,6 +22,8 @@ interface Route {
   wrong: (index: number) => boolean;
   chunk: number;
   delayMs: number;
+  /** The first request's body stops after this many bytes (that client is killed meanwhile). */
+  stallFirstAfter?: number;
   requests: Array<{ range: string | undefined }>;
 }
 
@@ -52,6 +54,7 @@ async function startSlowServer(): Promise<SlowServer> {
     let offset = start;
     const next = (): void => {
       if (res.destroyed) return;
+      if (index === 0 && route.stallFirstAfter !== undefined && offset >= route.stallFirstAfter) return;
       const piece = body.subarray(offset, offset + route.chunk);
       offset += piece.length;
       if (offset >= body.length) {
@@ -171,9 +174,10 @@ describe('several fetch processes over one store', () => {
 
   it('a fetch killed with SIGKILL releases its distfile: the waiting one takes over and resumes with Range', async () => {
     const store = join(dir.path, 'store');
-    // The writer writes in 1 MiB pieces: 4 MiB at 64 KiB per 40 ms leaves time to kill it past the first.
+    // The writer writes in 1 MiB pieces; the first download stops sending after 1.5 MiB, so
+    // however slowly the processes start, it is still the holder when the second one comes.
     const body = randomBytes(4 << 20);
-    const route = server.route('/slow.tar', { good: body, bad: body, wrong: () => false, chunk: 64 * 1024, delayMs: 40 });
+    const route = server.route('/slow.tar', { good: body, bad: body, wrong: () => false, chunk: 64 * 1024, delayMs: 10, stallFirstAfter: 3 << 19 });
     const lockPath = join(dir.path, 'distfiles.lock');
     await writeTestLock(lockPath, { 'slow.tar': pinnedEntry(body, [`${server.url}/slow.tar`]) });
 
