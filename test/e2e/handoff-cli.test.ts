@@ -6,7 +6,7 @@ import { makeBusyboxRoot } from '../helpers/busybox-root.js';
 import { cliPath, needsTool, tempDir } from '../helpers/env.js';
 import { makeFakeCatalyst } from '../helpers/fake-catalyst.js';
 import { makeSeed } from '../helpers/handoff-seed.js';
-import { makeMiniReleng } from '../integration/handoff/mini-releng.js';
+import { makeMiniReleng } from '../helpers/mini-releng.js';
 
 const cli = (args: string[]) => execa('node', [cliPath, ...args], { reject: false, env: { NO_COLOR: '1' } });
 

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { busyboxPath } from './busybox-root.js';
+import { makeMiniRelengSnapshot } from './mini-releng.js';
 import { pinnedEntry, writeTestLock } from './distfiles-lock.js';
 import { projectRoot } from './env.js';
 
@@ -59,10 +60,12 @@ export async function makeRehearsalDistfiles(dir: string, profilesDir: string): 
   tar('squashfs-tools-4.6.1.tar.gz', build, 'squashfs-tools-4.6.1');
   tar('portage-3.0.66.1.tar.bz2', build, 'portage-3.0.66.1');
   tar('gentoo-20250101.xz.sqfs', join(build, 'repo'), '.');
+  const releng = basename(makeMiniRelengSnapshot(store));
   const lock = join(dir, 'distfiles.lock');
   const entry = (name: string) => pinnedEntry(readFileSync(join(store, name)), [`https://example.invalid/${name}`]);
   await writeTestLock(lock, {
     'gentoo-20250101.xz.sqfs': { ...entry('gentoo-20250101.xz.sqfs'), kind: 'repo-snapshot' },
+    [releng]: { ...entry(releng), kind: 'repo-snapshot' },
     'portage-3.0.66.1.tar.bz2': entry('portage-3.0.66.1.tar.bz2'),
     'squashfs-tools-4.6.1.tar.gz': entry('squashfs-tools-4.6.1.tar.gz'),
   });

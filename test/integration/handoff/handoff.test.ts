@@ -7,7 +7,7 @@ import { handoff, type HandoffOptions } from '../../../src/handoff/handoff.js';
 import { parseCatalystSpec } from '../../helpers/catalyst-spec.js';
 import { tempDir } from '../../helpers/env.js';
 import { makeSeed } from '../../helpers/handoff-seed.js';
-import { makeMiniReleng } from './mini-releng.js';
+import { makeMiniReleng } from '../../helpers/mini-releng.js';
 
 const TREEISH = 'd55448fdd9e8e82386e9b121e4b637b03e59a0f8';
 
@@ -279,7 +279,7 @@ describe('handoff()', () => {
 
 describe('makeMiniRelengSnapshot()', () => {
   it('makes a snapshot tarball the hand-off reads like the pinned one', async () => {
-    const { makeMiniRelengSnapshot } = await import('./mini-releng.js');
+    const { makeMiniRelengSnapshot } = await import('../../helpers/mini-releng.js');
     const tmp = tempDir('mini-releng-');
     try {
       const tarball = makeMiniRelengSnapshot(tmp.path);

@@ -7,7 +7,7 @@ import { runStages } from '../../../src/handoff/run-stages.js';
 import { tempDir } from '../../helpers/env.js';
 import { makeFakeCatalyst } from '../../helpers/fake-catalyst.js';
 import { makeSeed } from '../../helpers/handoff-seed.js';
-import { makeMiniReleng } from './mini-releng.js';
+import { makeMiniReleng } from '../../helpers/mini-releng.js';
 
 describe('runStages()', () => {
   let tmp: ReturnType<typeof tempDir>;

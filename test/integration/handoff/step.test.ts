@@ -6,7 +6,7 @@ import type { PlanContext, Root, RunContext } from '../../../src/engine/step-kin
 import { createHandoffKind } from '../../../src/steps/handoff.js';
 import { tempDir } from '../../helpers/env.js';
 import { makeSeed } from '../../helpers/handoff-seed.js';
-import { makeMiniReleng } from './mini-releng.js';
+import { makeMiniReleng } from '../../helpers/mini-releng.js';
 
 describe('handoff step kind', () => {
   let tmp: ReturnType<typeof tempDir>;
