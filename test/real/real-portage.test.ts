@@ -21,12 +21,15 @@ const SNAPSHOT = 'gentoo-test-20250101.xz.sqfs';
 const REAL_TIMEOUT = 900_000;
 /** Placed by the recipe's distfiles step (the run's lock pins them). */
 const PLACED = ['portage-3.0.66.1.tar.bz2', SNAPSHOT, 'squashfs-tools-4.6.1.tar.gz', 'bzip2-1.0.8.tar.gz', 'findutils-4.10.0.tar.xz'];
+/** Pinned for the recipe's hand-off step, which a plan checks though these runs stop before it. */
+const RELENG = 'releng-87eea8b66cef13d62fc8bcf2e27a573e86423b75.tar.bz2';
 /** Not in the run's lock: the sealed fetch command refuses it, then --record fetches it. */
 const RECORDED = 'autoconf-2.72.tar.xz';
 const DEBIAN = ['squashfs-tools-4.6.1.tar.gz', 'bzip2-1.0.8.tar.gz', 'findutils-4.10.0.tar.xz', RECORDED];
 const FROM_FETCH_TOOL: Record<string, string> = {
   'portage-3.0.66.1.tar.bz2': 'git archive of gentoo/portage at tag portage-3.0.66.1, bzip2 -9 (test/real/README.md)',
   [SNAPSHOT]: 'mksquashfs of the test Gentoo tree (test/real/README.md, "The test Gentoo tree")',
+  [RELENG]: 'git archive of gentoo/releng at 87eea8b6, bzip2 -9 (test/real/README.md)',
 };
 
 interface LockEntry {
@@ -60,7 +63,7 @@ function gatherInputs(): string | undefined {
       return `could not fetch ${missingDebian.join(', ')} from the Debian archive with test/real/debian-sources.sh: ${String((error as { stderr?: Buffer }).stderr ?? error).trim().split('\n').at(-1)}`;
     }
   }
-  for (const name of [...PLACED, RECORDED]) {
+  for (const name of [...PLACED, RELENG, RECORDED]) {
     const path = join(DISTFILES, name);
     if (!existsSync(path)) return `missing ${path}: ${FROM_FETCH_TOOL[name] ?? 'test/real/debian-sources.sh fetches it'} (BOOTSTRAP_REAL_INPUTS names the folder)`;
     const entry = testLock.distfiles[name]!;
@@ -87,9 +90,9 @@ beforeAll(async () => {
   dir = tempDir('bootstrap-real-');
   target = join(dir.path, 'target');
   execFileSync('cp', ['-a', '--reflink=auto', standin, target]);
-  // The run's lock: the recipe's three inputs (the snapshot is the test tree) and two sources.
+  // The run's lock: the recipe's inputs (the snapshot is the test tree) and two sources.
   lock = join(dir.path, 'distfiles.lock');
-  writeFileSync(lock, `${JSON.stringify({ lockfileVersion: 1, distfiles: Object.fromEntries(PLACED.map((n) => [n, testLock.distfiles[n]])) }, null, 2)}\n`);
+  writeFileSync(lock, `${JSON.stringify({ lockfileVersion: 1, distfiles: Object.fromEntries([...PLACED, RELENG].map((n) => [n, testLock.distfiles[n]])) }, null, 2)}\n`);
   // The test tree's known gap (test/real/README.md): two perl virtuals for perl 5.40 are in no
   // reachable source. This configuration is the test's, not the recipe's.
   mkdirSync(join(target, 'gentoo.cfg/etc/portage/profile'), { recursive: true });
