@@ -17,7 +17,7 @@ export interface EmergeAttempt {
 export function attributeMerges(path: string, merges: readonly LogMerge[], attempts: readonly EmergeAttempt[]): number {
   let outside = 0;
   for (const merge of merges) {
-    const owner = attempts.find(({ attempt }) => merge.start >= attempt.start - SLACK_MS && merge.start <= attempt.end + SLACK_MS);
+    const owner = ownerOf(merge.start, attempts);
     if (!owner) {
       outside++;
       continue;
@@ -26,6 +26,25 @@ export function attributeMerges(path: string, merges: readonly LogMerge[], attem
   }
   for (const { attempt } of attempts) attempt.packages.sort((a, b) => a.start - b.start || a.index - b.index);
   return outside;
+}
+
+/**
+ * The attempt a merge logged at second `start` happened in: its true start lies in
+ * [start, start + 1 s), so the attempt that overlaps that second most wins (two steps can both
+ * touch one second: one ending, the next beginning); none overlapping it, the nearest within the
+ * slack of one second either side.
+ */
+function ownerOf(start: number, attempts: readonly EmergeAttempt[]): EmergeAttempt | undefined {
+  let best: EmergeAttempt | undefined;
+  let bestOverlap = 0;
+  for (const candidate of attempts) {
+    const overlap = Math.min(candidate.attempt.end, start + SLACK_MS) - Math.max(candidate.attempt.start, start);
+    if (overlap > bestOverlap) {
+      best = candidate;
+      bestOverlap = overlap;
+    }
+  }
+  return best ?? attempts.find(({ attempt }) => start >= attempt.start - SLACK_MS && start <= attempt.end + SLACK_MS);
 }
 
 /** A merge the log leaves open ends with its attempt: still running, or failed with it. */

@@ -182,6 +182,9 @@ describe('gentoo-2025 with real Portage, a real Gentoo tree and real distfiles',
     const merged = (id: string) => steps[id]!.flatMap((a) => a.packages).filter((p) => p.status === 'done').map((p) => p.name);
     expect(merged('emerge-bzip2-findutils').sort()).toEqual(['app-arch/bzip2-1.0.8-r5', 'sys-apps/findutils-4.10.0']);
     expect(steps['emerge-autoconf']!.map((a) => a.status)).toEqual(['failed', 'done']);
+    // The sealed attempt's autoconf, logged in the second the previous step ended, is its own.
+    expect(steps['emerge-autoconf']![0]!.packages.map((p) => `${p.name} ${p.status}`)).toEqual(['dev-build/autoconf-2.72-r1 failed']);
+    expect(steps['emerge-bzip2-findutils']!.flatMap((a) => a.packages).map((p) => p.name).sort()).toEqual(['app-arch/bzip2-1.0.8-r5', 'sys-apps/findutils-4.10.0']);
     expect(merged('emerge-autoconf')).toEqual(['dev-build/autoconf-2.72-r1']);
     expect(steps['emerge-bzip2-findutils']![0]!.packages.every((p) => p.durationMs > 0)).toBe(true);
     const svg = join(dir!.path, 'real-run.svg');
