@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { BootstrapError } from '../util/errors.js';
-import { JournalWriter, JOURNAL_VERSION } from './journal.js';
+import { JournalWriter } from './journal.js';
 import type { Plan, PlannedStep } from './plan.js';
 import { executePlan, type RunResult } from './runner.js';
-import { checkPrivileges, planRecipe, prepareWorkDir, type EngineDeps, type PlanRequest, type RunControl } from './session.js';
+import { checkPrivileges, planRecipe, runStartedEvent, prepareWorkDir, type EngineDeps, type PlanRequest, type RunControl } from './session.js';
 import type { PretendResult, Root, StepKind, StepKindRegistry } from './step-kind.js';
 import { acquireWorkLock } from './work-lock.js';
 
@@ -70,18 +69,7 @@ export async function runPreflight(request: PreflightRequest, deps: EngineDeps &
       const journal = JournalWriter.open(dir);
       let run: RunResult;
       try {
-        journal.append({
-          type: 'run-started',
-          tool: 'bootstrap',
-          journalVersion: JOURNAL_VERSION,
-          time: new Date().toISOString(),
-          runId: randomUUID(),
-          recipe: { name: plan.recipe.file.name, version: plan.recipe.file.version, path: plan.recipe.path, digest: plan.recipe.digest },
-          params: plan.params.values,
-          given: request.given,
-          steps: plan.steps.map((s) => s.id),
-          options: { preflight: true, lower: lowerRoot.path },
-        });
+        journal.append(runStartedEvent(plan, request.given, { preflight: true, lower: lowerRoot.path }));
         const steps = plan.steps.slice(0, last.index + 1);
         request.reporter.runStarting({ steps, startIndex: 0, estimates: new Map() });
         try {

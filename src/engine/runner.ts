@@ -1,12 +1,13 @@
 import { createReadStream, createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { isBootstrapError } from '../util/errors.js';
+import { BootstrapError, isBootstrapError } from '../util/errors.js';
 import type { RunState } from './fold-journal.js';
 import type { JournalWriter } from './journal.js';
 import type { Plan, PlannedStep } from './plan.js';
 import type { Reporter, StepFailureInfo } from './reporter.js';
 import { renderTemplate } from './render.js';
+import { resolveHostPath, systemDirectory } from './root-guard.js';
 import { StepFailure, type ScriptRequest, type StepLog, type StepOutcome } from './step-kind.js';
 
 /** How a script actually runs (chroot sandbox or host); the CLI supplies it from src/host. */
@@ -64,6 +65,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     let outcome: StepOutcome | undefined;
     let failure: StepFailureInfo | undefined;
     try {
+      guardRoots(plan);
       outcome =
         (await step.kind.run(step.spec, step.plan, {
           stepId: step.id,
@@ -100,6 +102,24 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   const documents = (await options.hooks?.afterRun?.()) ?? [];
   journal.append({ type: 'run-finished', time: new Date().toISOString(), documents });
   return { status: 'finished', documents };
+}
+
+/**
+ * Planning refused roots that lead into the host's system; an earlier step of this very run
+ * can still have made one lead there (e.g. `ln -s / /gentoo` in the lb root), so every step
+ * checks them again before it runs.
+ */
+function guardRoots(plan: Plan): void {
+  for (const root of Object.values(plan.roots)) {
+    if (root.host) continue;
+    const resolved = resolveHostPath(root.path);
+    const why = systemDirectory(resolved);
+    if (why) {
+      throw new BootstrapError('EUNSAFEROOT', `root ${root.name} (${root.path}) now resolves to ${resolved}, ${why}; an earlier step made it lead there`, {
+        hint: 'Nothing was run. Fix the step that made the link, then resume.',
+      });
+    }
+  }
 }
 
 const CAPTURE_LIMIT = 1 << 20;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { foldJournal, type RunState } from './fold-journal.js';
-import { JournalWriter, readJournal, JOURNAL_FILE, JOURNAL_VERSION } from './journal.js';
+import { JournalWriter, readJournal, JOURNAL_FILE, JOURNAL_VERSION, type RunStartedEvent } from './journal.js';
 import { builtins, resolveParams, type Builtins } from './params.js';
 import { buildPlan, type Plan } from './plan.js';
 import { findRecipe, loadRecipe } from './recipe/load-recipe.js';
@@ -70,18 +70,7 @@ export async function startRun(request: PlanRequest & RunControl & { fresh?: boo
     }
     const journal = JournalWriter.open(work);
     try {
-      journal.append({
-        type: 'run-started',
-        tool: 'bootstrap',
-        journalVersion: JOURNAL_VERSION,
-        time: new Date().toISOString(),
-        runId: randomUUID(),
-        recipe: { name: plan.recipe.file.name, version: plan.recipe.file.version, path: plan.recipe.path, digest: plan.recipe.digest },
-        params: plan.params.values,
-        given: request.given,
-        steps: plan.steps.map((s) => s.id),
-        ...(request.options ? { options: request.options } : {}),
-      });
+      journal.append(runStartedEvent(plan, request.given, request.options));
       const result = await execute(plan, work, journal, 0, request, deps, previous ?? undefined);
       return { plan, result };
     } finally {
@@ -90,6 +79,22 @@ export async function startRun(request: PlanRequest & RunControl & { fresh?: boo
   } finally {
     await lock.release();
   }
+}
+
+/** The first event of a run's journal: what runs, with every parameter frozen. */
+export function runStartedEvent(plan: Plan, given: Record<string, string>, options?: Record<string, unknown>): RunStartedEvent {
+  return {
+    type: 'run-started',
+    tool: 'bootstrap',
+    journalVersion: JOURNAL_VERSION,
+    time: new Date().toISOString(),
+    runId: randomUUID(),
+    recipe: { name: plan.recipe.file.name, version: plan.recipe.file.version, path: plan.recipe.path, digest: plan.recipe.digest },
+    params: plan.params.values,
+    given,
+    steps: plan.steps.map((s) => s.id),
+    ...(options ? { options } : {}),
+  };
 }
 
 export interface ResumeRequest extends RunControl {

@@ -4,6 +4,7 @@ import { constants } from 'node:os';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { shellWord } from '../util/shell-quote.js';
 import type { Root } from '../engine/step-kind.js';
+import { tiedToParent } from './tie-to-parent.js';
 import { findTool } from './tools.js';
 import { resolveInRoot } from './rooted-fs.js';
 
@@ -114,14 +115,15 @@ export async function runSandboxed(request: SandboxRequest): Promise<{ exitCode:
   };
   const assignments = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   const isRoot = process.getuid?.() === 0;
-  const tie = [findTool('setpriv'), '--pdeathsig', 'KILL', '--'];
+  const tie = (command: string[]): string[] => {
+    const [file, args] = tiedToParent(command[0]!, command.slice(1));
+    return [file, ...args];
+  };
   let argv: string[];
   if (root.host) {
     const shell = [...root.shell, '-c', script];
     const command = [findTool('env'), '-i', ...assignments, ...shell];
-    argv = isRoot
-      ? [...tie, findTool('unshare'), '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', INIT, 'bootstrap-init', ...command]
-      : [...tie, ...command];
+    argv = tie(isRoot ? [findTool('unshare'), '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', INIT, 'bootstrap-init', ...command] : command);
   } else {
     if (!isRoot) {
       throw new BootstrapError('ENOTROOT', `running a step in root ${root.name} (${root.path}) needs root privileges`, {
@@ -129,12 +131,11 @@ export async function runSandboxed(request: SandboxRequest): Promise<{ exitCode:
       });
     }
     await checkRoot(root);
-    argv = [
-      ...tie,
+    argv = tie([
       findTool('unshare'), '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--',
       '/bin/sh', '-c', SETUP + INIT, 'bootstrap-sandbox', root.path,
       findTool('env'), '-i', ...assignments, findTool('chroot'), root.path, ...root.shell, '-c', script,
-    ];
+    ]);
   }
   return spawnTied(argv, request);
 }

@@ -117,6 +117,47 @@ describe('roots that lead to the host are refused when planning', () => {
     expect(bind.stderr).toContain(`root demo is ${bound} ({{target}}), which resolves to ${bound}: the host's own root directory (the same directory, e.g. a bind mount of /)`);
     expect(journalEvents(work)).toEqual([]);
   });
+
+  it('a root an earlier step of the same run made lead to / is refused before the next step (private mount namespace, / read-only)', async (ctx) => {
+    needsRoot(ctx);
+    needsTool(ctx, 'unshare', 'util-linux');
+    const work = join(dir.path, 'work');
+    mkdirSync(work);
+    const folder = join(dir.path, 'late');
+    mkdirSync(join(folder, 'files'), { recursive: true });
+    writeFileSync(join(folder, 'files/guard.conf'), 'written by the root guard test\n');
+    writeFileSync(
+      join(folder, 'recipe.yaml'),
+      [
+        'name: guard-late',
+        'version: 1',
+        'description: a host step makes a later root a link to /',
+        'parameters:',
+        '  target: { type: directory }',
+        'roots:',
+        '  evil: { path: "{{target}}/evil", shell: [/bin/sh] }',
+        'phases:',
+        '  - id: p',
+        '    steps:',
+        '      - { id: make-link, kind: run, root: host, script: "ln -s / {{target}}/evil" }',
+        '      - { id: write, kind: write, root: evil, files: [{ src: guard.conf, dest: /bootstrap-guard-late.conf }] }',
+        '',
+      ].join('\n'),
+    );
+    const result = await execa(
+      'unshare',
+      [
+        '--mount', '--propagation', 'private', '--',
+        '/bin/sh', '-c',
+        'set -e; mount -t tmpfs tmpfs "$1"; mkdir "$1/target"; mount -o remount,bind,ro /; shift; exec "$@"',
+        'sh', work, process.execPath, cliPath, 'run', '--recipe', join(folder, 'recipe.yaml'), '--work', join(work, 'w'), '--target', join(work, 'target'), '--plain',
+      ],
+      { reject: false, env: { NO_COLOR: '1', CI: 'true' } },
+    );
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain(`root evil (${join(work, 'target/evil')}) now resolves to /, the host's own root directory; an earlier step made it lead there`);
+    expect(result.stderr).toMatch(/step write failed/);
+  });
 });
 
 function escape(text: string): string {
