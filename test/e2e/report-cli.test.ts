@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatDuration } from '../../src/engine/reporter.js';
-import { readEmergeLog } from '../../src/report/emerge-log.js';
 import { cli, journalEvents, mountsUnder, startCli, waitFor } from '../helpers/cli.js';
 import { needsRoot, needsTool, tempDir } from '../helpers/env.js';
 import { syntheticRun } from '../unit/report/synthetic-run.js';
@@ -125,31 +124,6 @@ describe('bootstrap report', () => {
     checkWithDebianTools(out, join(dir.path, 'damaged.png'));
     expect(await notes()).toMatch(/line 4 is not valid JSON; the journal is corrupt\. Shown: the \d+ journal lines/);
   });
+  // A real emerge.log from real Portage: test/real/real-portage.test.ts reports its real builds.
 
-  it('a real emerge.log from real Portage ($BOOTSTRAP_REAL_EMERGE_LOG): every merge in the picture with its duration', async (ctx) => {
-    const real = process.env.BOOTSTRAP_REAL_EMERGE_LOG;
-    if (!real) return ctx.skip('set BOOTSTRAP_REAL_EMERGE_LOG to an emerge.log real Portage wrote (the real tier\'s target/var/log/emerge.log)');
-    needsRenderers(ctx);
-    const merges = readEmergeLog(readFileSync(real, 'utf8')).merges;
-    expect(merges.length).toBeGreaterThan(0);
-    // One emerge step whose one attempt spans the whole log, in a root holding a copy of it.
-    const run = syntheticRun(dir.path, { phases: 1, stepsPerPhase: 2, emergeEvery: 2, packages: 1 });
-    copyFileSync(real, run.emergeLog);
-    const first = Math.min(...merges.map((m) => m.start));
-    const last = Math.max(...merges.map((m) => m.end ?? m.start));
-    const journal = journalEvents(run.work).filter((e) => e.type === 'run-started').map((e) => ({ ...e, time: new Date(first - 5000).toISOString() }));
-    const log = join(run.work, 'logs/002-emerge-0-1.1.log');
-    journal.push({ type: 'step-started', time: new Date(first - 2000).toISOString(), step: 'emerge-0-1', attempt: 1, fingerprint: 'f', log } as never);
-    journal.push({ type: 'step-finished', time: new Date(last + 2000).toISOString(), step: 'emerge-0-1', attempt: 1, fingerprint: 'f', log, durationMs: last - first + 4000, logDigest: '0', outcome: {} } as never);
-    writeFileSync(join(run.work, 'journal.jsonl'), `${journal.map((e) => JSON.stringify(e)).join('\n')}\n`);
-    mkdirSync(join(run.work, 'logs'), { recursive: true });
-    const out = join(dir.path, 'real.svg');
-    expect((await cli(['report', '--work', run.work, '--out', out])).exitCode).toBe(0);
-    checkWithDebianTools(out, join(dir.path, 'real.png'));
-    const svg = readFileSync(out, 'utf8');
-    for (const m of merges) {
-      const took = m.end !== undefined ? ` \\(${formatDuration(m.end - m.start)}\\)` : '';
-      expect(svg).toMatch(new RegExp(`${m.name.replace(/[.+]/g, '\\$&')} \\(${m.index} of ${m.total}\\) to ${m.root.replace(/[.+]/g, '\\$&')}: [^\\n]*${took}`));
-    }
-  });
 });
