@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, openSync, readdirSync, type WriteStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { BootstrapError, isBootstrapError } from '../util/errors.js';
@@ -55,7 +55,7 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
 
   for (const step of plan.steps.slice(options.startIndex)) {
     if (signal.aborted) return interrupted(options, null);
-    const attempt = (options.state?.steps.get(step.id)?.attempts ?? 0) + 1;
+    const attempt = Math.max(options.state?.steps.get(step.id)?.attempts ?? 0, lastLoggedAttempt(logDir, step.id)) + 1;
     const logPath = join(logDir, `${String(step.index + 1).padStart(3, '0')}-${step.id}.${attempt}.log`);
     const log = new Log(logPath, (line) => reporter.stepOutput(step, line), (line) => reporter.stepNote(step, line));
     const started = Date.now();
@@ -102,6 +102,20 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
   const documents = (await options.hooks?.afterRun?.()) ?? [];
   journal.append({ type: 'run-finished', time: new Date().toISOString(), documents });
   return { status: 'finished', documents };
+}
+
+/**
+ * The highest attempt number among the step's log files. The journal of a run that a --fresh
+ * run replaced is kept aside, so a resume of the new run does not see its attempts; their logs
+ * are still there, and a log file is never reused.
+ */
+function lastLoggedAttempt(logDir: string, stepId: string): number {
+  let last = 0;
+  for (const name of readdirSync(logDir)) {
+    const match = /^\d+-(.+)\.(\d+)\.log$/.exec(name);
+    if (match && match[1] === stepId) last = Math.max(last, Number(match[2]));
+  }
+  return last;
 }
 
 /**

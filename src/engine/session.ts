@@ -106,6 +106,8 @@ export interface ResumeRequest extends RunControl {
 
 export async function resumeRun(request: ResumeRequest, deps: EngineDeps): Promise<{ plan: Plan; result: RunResult | { status: 'nothing-to-do' }; point: ResumePoint }> {
   const work = resolve(request.work);
+  requireWorkDir(work, false);
+  await checkResumePrivileges(work, request, deps);
   requireWorkDir(work, true);
   const lock = await acquireWorkLock(work, request.command);
   try {
@@ -132,6 +134,31 @@ export async function resumeRun(request: ResumeRequest, deps: EngineDeps): Promi
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Without root, before the work directory's lock (which a run root started keeps root's): a
+ * resume whose remaining steps need root says so, as `run` does, instead of failing on a file.
+ * Anything else this finds wrong is left to the resume itself, which reports it with the lock held.
+ */
+async function checkResumePrivileges(work: string, request: ResumeRequest, deps: EngineDeps): Promise<void> {
+  if (process.getuid?.() === 0) return;
+  let plan: Plan;
+  let startIndex: number;
+  try {
+    const state = requireRun(work);
+    plan = await planFromJournal(state, work, request.given, deps);
+    startIndex = resumePoint(plan, state, request.from).startIndex;
+  } catch (error) {
+    if (['EACCES', 'EPERM'].includes(errnoCode(error) ?? '')) {
+      throw new BootstrapError('ENOTROOT', `the run in ${work} is not readable without root privileges (${error instanceof Error ? error.message : String(error)})`, {
+        hint: 'Resume it with sudo, as it was started. `bootstrap status` shows it when its journal is readable.',
+        exitCode: 2,
+      });
+    }
+    return;
+  }
+  checkPrivileges(plan, startIndex);
 }
 
 export interface StatusReport {

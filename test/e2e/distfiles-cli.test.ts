@@ -17,7 +17,11 @@ let dir: { path: string; remove: () => void };
 let lockPath: string;
 let dest: string;
 
-const cli = (...args: string[]) => execa(process.execPath, [cliPath, ...args], { reject: false, cwd: dir.path, env: { NO_COLOR: '1' } });
+// The lock and the store of this test, never the project's defaults.
+const cli = (...args: string[]) => {
+  const own = [...(args.includes('--lock') ? [] : ['--lock', lockPath]), ...((args[0] === 'fetch' || args[1] === 'add') && !args.includes('--dest') ? ['--dest', dest] : [])];
+  return execa(process.execPath, [cliPath, ...args, ...own], { reject: false, cwd: dir.path, env: { NO_COLOR: '1' } });
+};
 
 beforeEach(async () => {
   server = await startTestServer();

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { DEFAULT_DISTDIR, DEFAULT_LOCK } from '../defaults.js';
 
 interface FetchArgs {
   lock: string;
@@ -17,8 +18,8 @@ export const command: CommandModule<object, FetchArgs> = {
   describe: 'Download the distfiles of the lock into a directory, verified against their size and digests',
   builder: (yargs) =>
     yargs
-      .option('lock', { type: 'string', default: 'distfiles.lock', describe: 'The lock file' })
-      .option('dest', { type: 'string', default: 'distfiles', describe: 'Directory the verified files go to' })
+      .option('lock', { type: 'string', default: DEFAULT_LOCK, describe: 'The lock file (the project\'s, which run uses)' })
+      .option('dest', { type: 'string', default: DEFAULT_DISTDIR, describe: 'Directory the verified files go to (the store run uses with the default --work)' })
       .option('only', { type: 'string', array: true, describe: 'Fetch only these entries (by file name)' })
       .option('mirror', { type: 'string', array: true, describe: 'Tried first, as MIRROR/<file>: an http(s) URL or a directory (repeatable)' })
       .option('jobs', { type: 'number', default: 4, describe: 'Downloads at once' })

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
+import { DEFAULT_DISTDIR, DEFAULT_LOCK } from '../defaults.js';
 
-const lockOption = <T>(yargs: Argv<T>) => yargs.option('lock', { type: 'string', default: 'distfiles.lock', describe: 'The lock file' });
+const lockOption = <T>(yargs: Argv<T>) => yargs.option('lock', { type: 'string', default: DEFAULT_LOCK, describe: 'The lock file (the project\'s, which run uses)' });
 const jsonOption = <T>(yargs: Argv<T>) => yargs.option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' });
 
 const verify: CommandModule<object, { lock: string; dest?: string; json: boolean }> = {
@@ -47,7 +48,7 @@ const add: CommandModule<object, AddArgs> = {
       .option('name', { type: 'string', describe: 'File name (default: the last part of the URL path)' })
       .option('kind', { choices: ['source', 'repo-snapshot', 'seed'] as const, default: 'source' as const })
       .option('from', { type: 'string', describe: 'Where the hash comes from (default: fetched from URL, trust on first use)' })
-      .option('dest', { type: 'string', default: 'distfiles', describe: 'Store the verified file here' }),
+      .option('dest', { type: 'string', default: DEFAULT_DISTDIR, describe: 'Store the verified file here (the store run uses with the default --work)' }),
   handler: async (args) => {
     const { resolve } = await import('node:path');
     const { addEntry } = await import('../../distfiles/add-entry.js');

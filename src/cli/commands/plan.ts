@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { KIND_OPTION_NAMES, givenParams, kindOptionFlags, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, setOption, workOption } from '../options.js';
 
 const KNOWN = new Set(['recipe', 'work', 'set', 'json', 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
 
@@ -17,7 +17,7 @@ export const command: CommandModule = {
     const { planRecipe } = await import('../../engine/session.js');
     const { printPlan } = await import('../print-plan.js');
     const work = String(argv.work);
-    const plan = await planRecipe({ recipe: String(argv.recipe), work, given: givenParams(argv, KNOWN), allowMissing: true }, engineDeps(kindOptions(argv)));
+    const plan = await planRecipe({ recipe: String(argv.recipe), work, given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe) })), allowMissing: true }, engineDeps(kindOptions(argv)));
     printPlan(plan, Boolean(argv.json));
   },
 };

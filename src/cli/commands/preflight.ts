@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { KIND_OPTION_NAMES, givenParams, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
 
 const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'keep', 'plain', 'json', 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
 
@@ -33,7 +33,7 @@ export const command: CommandModule = {
         {
           recipe: String(argv.recipe),
           work: String(argv.work),
-          given: givenParams(argv, KNOWN),
+          given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe) })),
           ...(argv.until ? { until: String(argv.until) } : {}),
           keep: Boolean(argv.keep),
           reporter: chooseReporter(argv as { plain?: boolean; json?: boolean }),

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { KIND_OPTION_NAMES, givenParams, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
 
 const KNOWN = new Set(['work', 'from', 'set', 'until', 'plain', 'json', 'help', 'version', ...KIND_OPTION_NAMES]);
 
@@ -22,7 +22,7 @@ export const command: CommandModule = {
       const { result, point } = await resumeRun(
         {
           work,
-          given: givenParams(argv, KNOWN),
+          given: givenParams(argv, KNOWN, await recipeParameters({ work })),
           ...(argv.from ? { from: String(argv.from) } : {}),
           ...(argv.until ? { until: String(argv.until) } : {}),
           reporter: chooseReporter(argv as { plain?: boolean; json?: boolean }),

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { KIND_OPTION_NAMES, givenParams, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
 
 const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'fresh', 'plain', 'json', 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
 
@@ -25,7 +25,7 @@ export const command: CommandModule = {
         {
           recipe: String(argv.recipe),
           work,
-          given: givenParams(argv, KNOWN),
+          given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe) })),
           fresh: Boolean(argv.fresh),
           ...(argv.until ? { until: String(argv.until) } : {}),
           reporter: chooseReporter(argv as { plain?: boolean; json?: boolean }),
