@@ -1,11 +1,11 @@
 // Issue 11, "A newcomer's first hour": the README's sequences as printed, and the defects a new
 // user met on them. Each test reproduced its defect before the fix.
-import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, mountsUnder, waitFor } from '../helpers/cli.js';
-import { cliPath, hasTool, isRoot, needsRoot, needsTool, tempDir } from '../helpers/env.js';
+import { cliPath, needsRoot, needsTool, tempDir } from '../helpers/env.js';
 
 let dir: { path: string; remove: () => void };
 
@@ -88,6 +88,22 @@ describe('fetch and run share one lock and one store by default (item 2)', () =>
   });
 });
 
-void hasTool;
-void isRoot;
-void mkdirSync;
+describe('pack, vm-image and handoff: one rule for an existing output (item 6)', () => {
+  it('pack refuses an existing --out without --force, leaving it as it was, and replaces it with --force', async () => {
+    const root = join(dir.path, 'root');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc/motd'), 'hello\n');
+    const out = join(dir.path, 'seed.tar');
+    writeFileSync(out, 'precious\n');
+    const refused = await cli(['pack', '--root', root, '--out', out, '--plain']);
+    expect(refused.stderr).toMatch(/already exists/);
+    expect(refused.stderr).toContain('--force');
+    expect(refused.exitCode).toBe(2);
+    expect(readFileSync(out, 'utf8')).toBe('precious\n');
+    const forced = await cli(['pack', '--root', root, '--out', out, '--plain', '--force']);
+    expect(forced.exitCode).toBe(0);
+    expect(readFileSync(out).length).toBeGreaterThan(1024);
+    // The folder --out goes in must exist; --help says so.
+    expect((await cli(['pack', '--help'])).stdout).toMatch(/in a folder that\s+exists/);
+  });
+});

@@ -11,6 +11,7 @@ interface PackArgs {
   epoch?: string;
   plain: boolean;
   json: boolean;
+  force: boolean;
 }
 
 const DEFAULT_EXCLUDES_TEXT = DEFAULT_SEED_EXCLUDES.join(' ');
@@ -21,7 +22,8 @@ export const command: CommandModule<object, PackArgs> = {
   builder: (yargs) =>
     yargs
       .option('root', { type: 'string', demandOption: true, describe: 'The tree to pack (needs root to read it faithfully)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'The tarball to write, outside the tree; its name ends in .tar.xz, .tar.zst or .tar' })
+      .option('out', { type: 'string', demandOption: true, describe: 'The tarball to write, outside the tree, in a folder that exists; its name ends in .tar.xz, .tar.zst or .tar' })
+      .option('force', { type: 'boolean', default: false, describe: 'Replace an existing --out (and its .DIGESTS and .CONTENTS.gz)' })
       .option('exclude', {
         type: 'string',
         array: true,
@@ -59,8 +61,16 @@ export const command: CommandModule<object, PackArgs> = {
     }
     const epoch = epochText === undefined ? undefined : Number(epochText);
     // Checked here too, so that bad input is reported with the option names before any progress.
-    await checkPackPaths(args.root, args.out);
+    const paths = await checkPackPaths(args.root, args.out);
     compressionFor(args.out, args.compress);
+    // One rule with vm-image and handoff: an existing output is replaced only with --force.
+    const { existsSync } = await import('node:fs');
+    const existing = [paths.out, `${paths.out}.DIGESTS`, `${paths.out}.CONTENTS.gz`].filter((path) => existsSync(path));
+    if (existing.length > 0 && !args.force) {
+      throw new BootstrapError('EPACK_OUT', `--out ${args.out}: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}`, {
+        hint: 'Pass --force to replace it, or choose another --out.',
+      });
+    }
     normalizeExcludes(args.exclude, '--exclude');
     if (process.getuid?.() !== 0) {
       process.stderr.write(`${kleur.yellow('note:')} not running as root: tar stops at the first file only root may read\n`);
