@@ -1,11 +1,11 @@
 // Issue 11, "A newcomer's first hour": the README's sequences as printed, and the defects a new
 // user met on them. Each test reproduced its defect before the fix.
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, mountsUnder, waitFor } from '../helpers/cli.js';
-import { cliPath, needsRoot, needsTool, tempDir } from '../helpers/env.js';
+import { cliPath, needsRoot, needsTool, projectRoot, tempDir } from '../helpers/env.js';
 
 let dir: { path: string; remove: () => void };
 
@@ -105,5 +105,24 @@ describe('pack, vm-image and handoff: one rule for an existing output (item 6)',
     expect(readFileSync(out).length).toBeGreaterThan(1024);
     // The folder --out goes in must exist; --help says so.
     expect((await cli(['pack', '--help'])).stdout).toMatch(/in a folder that\s+exists/);
+  });
+});
+
+describe('installing from a fresh clone (item 7)', () => {
+  it('without installed dependencies, prepare (which npm install -g . runs) and the command say to run npm ci, not tsc: not found', async () => {
+    const clone = join(dir.path, 'clone');
+    mkdirSync(clone);
+    cpSync(join(projectRoot, 'bin'), join(clone, 'bin'), { recursive: true });
+    cpSync(join(projectRoot, 'package.json'), join(clone, 'package.json'));
+    cpSync(join(projectRoot, 'tsconfig.build.json'), join(clone, 'tsconfig.build.json'));
+    const prepare = await execa('npm', ['run', 'prepare'], { cwd: clone, reject: false, env: { PATH: '/usr/local/bin:/usr/bin:/bin' } });
+    expect(prepare.exitCode).not.toBe(0);
+    expect(prepare.stderr).not.toContain('not found');
+    expect(prepare.stderr).toContain('Run `npm ci`');
+    const command = await execa(process.execPath, [join(clone, 'bin/bootstrap.js'), 'plan'], { cwd: clone, reject: false });
+    expect(command.stderr).toMatch(/not built or its dependencies are not installed/);
+    expect(command.stderr).toContain('npm ci');
+    expect(command.stderr).not.toMatch(/\n\s+at /);
+    expect(command.exitCode).toBe(2);
   });
 });
