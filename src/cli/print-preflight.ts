@@ -14,6 +14,10 @@ export function printPreflight(report: PreflightReport, json: boolean): number {
   const out: string[] = ['', `Preflight of ${report.recipe} over ${report.lower} (an overlay: nothing was written to it)`];
   for (const step of report.steps) {
     const result = step.result;
+    if (step.stopped) {
+      out.push(`  ${kleur.red(step.stopped.padEnd(8))} ${step.step}${step.log ? ` (log: ${step.log})` : ''}`);
+      continue;
+    }
     if (!result) {
       out.push(`  ${kleur.dim('ran     ')} ${step.step}`);
       continue;
@@ -37,7 +41,9 @@ export function printPreflight(report: PreflightReport, json: boolean): number {
   out.push(
     report.ok
       ? kleur.green(`Preflight passed: ${asked.length} steps asked, all resolve.`)
-      : kleur.red(`Preflight failed: ${asked.length} steps asked, ${blocked} do not resolve${report.run.status === 'failed' ? `, and step ${report.run.step.id} failed` : ''}.`),
+      : kleur.red(
+          `Preflight ${report.run.status === 'interrupted' ? 'interrupted' : 'failed'}: ${asked.length} steps asked, ${blocked} do not resolve${report.run.status === 'failed' ? `, and step ${report.run.step.id} failed` : ''}.`,
+        ),
     `Report: ${report.dir}/report.json`,
     '',
   );

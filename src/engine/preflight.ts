@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BootstrapError } from '../util/errors.js';
 import { JournalWriter } from './journal.js';
@@ -16,8 +16,13 @@ import { acquireWorkLock } from './work-lock.js';
  * is only ever the overlay's lower layer: nothing is written to it.
  */
 
-/** Mounts an overlay whose lower layer is `lower`, with its upper and work folders in `dir`. */
-export type OverlayMounter = (lower: string, dir: string) => Promise<{ merged: string; unmount: () => Promise<void> }>;
+/** The host's side of a preflight (src/host/overlay.ts). */
+export interface OverlayMounter {
+  /** Mounts an overlay whose lower layer is `lower`, with its upper and work folders in `dir`. */
+  mount(lower: string, dir: string): Promise<{ merged: string; unmount: () => Promise<void> }>;
+  /** Mount points at or below `dir` (a real path), as the kernel lists them. */
+  mountsUnder(dir: string): string[];
+}
 
 export interface PreflightRequest extends PlanRequest, RunControl {
   /** Keep the overlay's upper layer (what the steps wrote) for a look afterwards. */
@@ -30,6 +35,8 @@ export interface PreflightStepReport {
   title: string;
   /** `asked`: the step's dry-run form answered; `ran`: it ran for real in the overlay. */
   how: 'asked' | 'ran';
+  /** Where the preflight stopped in this step: it failed, or was interrupted. */
+  stopped?: 'failed' | 'interrupted';
   result?: PretendResult;
   log?: string;
 }
@@ -58,8 +65,9 @@ export async function runPreflight(request: PreflightRequest, deps: EngineDeps &
   prepareWorkDir(work);
   const lock = await acquireWorkLock(work, request.command);
   try {
-    const dir = freshPreflightDir(work);
-    const overlay = await deps.overlay(lowerRoot.path, dir);
+    // The real path: mountinfo names the overlay by it, and unmounting goes by that name.
+    const dir = freshPreflightDir(realpathSync(work), deps.overlay);
+    const overlay = await deps.overlay.mount(lowerRoot.path, dir);
     try {
       const answers = new Map<string, PretendResult>();
       const plan = await planRecipe(
@@ -80,10 +88,18 @@ export async function runPreflight(request: PreflightRequest, deps: EngineDeps &
       } finally {
         journal.close();
       }
-      const reached = run.status === 'finished' ? last.index : run.status === 'failed' || run.status === 'interrupted' ? (run.step?.index ?? 0) : last.index;
+      const stoppedIn = run.status === 'failed' ? run.step : run.status === 'interrupted' ? run.step : null;
+      const reached = stoppedIn ? stoppedIn.index : run.status === 'interrupted' ? -1 : last.index;
       const steps: PreflightStepReport[] = plan.steps.slice(0, reached + 1).map((step) => {
         const result = answers.get(step.id);
-        return { step: step.id, title: step.title, how: step.kind.pretend ? 'asked' : 'ran', ...(result ? { result } : {}), ...logOf(dir, step) };
+        return {
+          step: step.id,
+          title: step.title,
+          how: step.kind.pretend ? 'asked' : 'ran',
+          ...(result ? { result } : {}),
+          ...(step === stoppedIn ? { stopped: run.status as 'failed' | 'interrupted' } : {}),
+          ...logOf(dir, step),
+        };
       });
       const ok = run.status === 'finished' && steps.every((s) => s.how === 'ran' || s.result?.ok === true);
       const report: PreflightReport = { recipe: plan.recipe.file.name, lower: lowerRoot.path, dir, steps, ...(stoppedBefore ? { stoppedBefore } : {}), run, ok };
@@ -91,7 +107,11 @@ export async function runPreflight(request: PreflightRequest, deps: EngineDeps &
       return report;
     } finally {
       await overlay.unmount();
-      if (!request.keep) for (const layer of ['upper', 'overlay-work', 'merged']) rmSync(join(dir, layer), { recursive: true, force: true });
+      if (!request.keep) {
+        for (const layer of ['upper', 'overlay-work']) rmSync(join(dir, layer), { recursive: true, force: true });
+        // The mount point: empty once unmounted, and never removed recursively.
+        rmdirSync(join(dir, 'merged'));
+      }
     }
   } finally {
     await lock.release();
@@ -167,14 +187,22 @@ function moveRoot(root: Root, lower: string, merged: string): Root {
   };
 }
 
-/** `<work>/preflight`, emptied if an earlier preflight made it; anything else there is refused. */
-function freshPreflightDir(work: string): string {
+/**
+ * `<work>/preflight`, emptied if an earlier preflight made it (its marker goes last, so a
+ * clear-out that fails halfway still knows the folder as its own); anything else there, or a
+ * mount below it (e.g. kept layers mounted for a look), is refused.
+ */
+function freshPreflightDir(work: string, host: OverlayMounter): string {
   const dir = join(work, 'preflight');
   if (existsSync(dir)) {
     if (!existsSync(join(dir, MARKER))) {
       throw new BootstrapError('EEXIST', `${dir} exists and was not made by bootstrap preflight`, { hint: 'Move it away, or give another --work.' });
     }
-    rmSync(dir, { recursive: true, force: true });
+    const mounted = host.mountsUnder(dir);
+    if (mounted.length > 0) {
+      throw new BootstrapError('EBUSY', `${dir} has mounts below it: ${mounted.join(', ')}`, { hint: 'Unmount them (umount by that absolute path), then run the preflight again.' });
+    }
+    for (const name of readdirSync(dir)) if (name !== MARKER) rmSync(join(dir, name), { recursive: true, force: true });
   }
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, MARKER), 'made by bootstrap preflight; removed by the next one\n');

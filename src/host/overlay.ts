@@ -2,8 +2,10 @@ import { execa } from 'execa';
 import { mkdirSync, readlinkSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
+import { constants } from 'node:os';
 import { BootstrapError } from '../util/errors.js';
-import { readMounts } from './mountinfo.js';
+import { mountsUnder, readMounts } from './mountinfo.js';
+import { tiedToParent } from './tie-to-parent.js';
 import { findTool } from './tools.js';
 
 /**
@@ -35,6 +37,7 @@ export async function mountOverlay(lower: string, dir: string): Promise<{ merged
   return {
     merged,
     async unmount() {
+      // merged is under the real path of the work folder, as mountinfo lists it.
       if (!readMounts().some((m) => m.mountPoint === merged)) return;
       const result = await execa(findTool('umount'), ['--', merged], { reject: false, all: true });
       if (result.exitCode !== 0) throw new BootstrapError('EMOUNT', `could not unmount the preflight overlay ${merged}: ${String(result.all).trim()}`);
@@ -63,22 +66,28 @@ export function inPrivateMountNamespace(): boolean {
  * code. Mounts made there are invisible to the host and die with the process.
  */
 export async function rerunInPrivateMountNamespace(): Promise<number> {
-  const child = execa(findTool('unshare'), ['--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    reject: false,
-    env: { [NAMESPACE_VARIABLE]: mountNamespace() },
-  });
+  // Tied to this process: a SIGKILL of the command the user started takes the preflight with it.
+  const [file, args] = tiedToParent(findTool('unshare'), ['--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
+  const child = execa(file, args, { stdio: 'inherit', reject: false, env: { [NAMESPACE_VARIABLE]: mountNamespace() } });
   // A terminal's Ctrl-C reaches both processes; the child handles it, this one waits.
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const onInt = () => {};
-  const onTerm = forward('SIGTERM');
+  const onTerm = () => child.kill('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   try {
     const result = await child;
-    return result.exitCode ?? (result.signal ? 128 + 15 : 1);
+    if (result.exitCode !== undefined) return result.exitCode;
+    if (result.signal) return 128 + (constants.signals[result.signal] ?? 0);
+    process.stderr.write(`${result.message}\n`);
+    return 1;
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
   }
 }
+
+/** The host's side of a preflight: the overlay and the mount check of its folder. */
+export const preflightHost = {
+  mount: mountOverlay,
+  mountsUnder: (dir: string): string[] => mountsUnder(dir).map((m) => m.mountPoint),
+};

@@ -23,7 +23,7 @@ export const command: CommandModule = {
     }
     const { engineDeps, kindOptions } = await import('../engine-deps.js');
     const { runPreflight } = await import('../../engine/preflight.js');
-    const { mountOverlay } = await import('../../host/overlay.js');
+    const { preflightHost } = await import('../../host/overlay.js');
     const { chooseReporter, interruptSignal } = await import('../run-control.js');
     const { printPreflight } = await import('../print-preflight.js');
     const options = kindOptions(argv);
@@ -40,7 +40,7 @@ export const command: CommandModule = {
           signal: interrupt.signal,
           command: `bootstrap ${process.argv.slice(2).join(' ')}`,
         },
-        { ...engineDeps(options), overlay: mountOverlay },
+        { ...engineDeps(options), overlay: preflightHost },
       );
       process.exitCode = printPreflight(report, Boolean(argv.json));
     } finally {

@@ -1,8 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeBusyboxRoot } from '../../helpers/busybox-root.js';
-import { cli } from '../../helpers/cli.js';
+import { cli, startCli, waitFor } from '../../helpers/cli.js';
+import { execFileSync } from 'node:child_process';
 import { needsRoot, projectRoot, tempDir } from '../../helpers/env.js';
 
 const RECIPE = join(projectRoot, 'test/fixtures/preflight/recipe.yaml');
@@ -91,6 +92,55 @@ describe('bootstrap preflight', () => {
     const again = await cli(['preflight', '--recipe', RECIPE, '--work', work, '--target', target, '--until', 'emerge-good']);
     expect(again.exitCode, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toMatch(/Preflight passed: 1 steps asked, all resolve/);
+  });
+
+  it('works through a --work path with a symbolic link in it, and leaves no mount', async (ctx) => {
+    needsRoot(ctx);
+    mkdirSync(join(dir.path, 'real'));
+    symlinkSync('real', join(dir.path, 'link'));
+    const linked = join(dir.path, 'link/work');
+    const result = await cli(['preflight', '--recipe', RECIPE, '--work', linked, '--target', target, '--until', 'emerge-good']);
+    expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+    expect(overlayMountsOnHost()).toEqual([]);
+    expect(readdirSync(join(dir.path, 'real/work/preflight')).sort()).toEqual(['.bootstrap-preflight', 'journal.jsonl', 'logs', 'report.json']);
+  });
+
+  it('dies with the command the user started, even by SIGKILL, and says when it was interrupted', async (ctx) => {
+    needsRoot(ctx);
+    const child = startCli(['preflight', '--recipe', RECIPE, '--work', work, '--target', target, '--set', 'pause=30', '--plain']);
+    await waitFor(() => existsSync(join(work, 'preflight/logs/002-unpack.1.log')), 30_000, 'the unpack step');
+    child.kill('SIGKILL');
+    await child;
+    // The re-run in its own mount namespace and the step's sleep go with it.
+    const survivors = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(work));
+    await waitFor(() => survivors().length === 0, 10_000, 'the preflight processes to go');
+    expect(overlayMountsOnHost()).toEqual([]);
+
+    const work2 = join(dir.path, 'work2');
+    const interrupted = startCli(['preflight', '--recipe', RECIPE, '--work', work2, '--target', target, '--set', 'pause=30', '--plain']);
+    await waitFor(() => existsSync(join(work2, 'preflight/logs/002-unpack.1.log')), 30_000, 'the unpack step');
+    interrupted.kill('SIGTERM');
+    const done = await interrupted;
+    expect(done.exitCode, `${done.signal} ${String(done.stdout).slice(-500)} ${String(done.stderr).slice(-500)}`).toBe(143);
+    expect(String(done.stdout)).toMatch(/interrupted +unpack/);
+    expect(String(done.stdout)).toMatch(/Preflight interrupted: 0 steps asked/);
+    expect(existsSync(join(work2, 'preflight/upper'))).toBe(false);
+  });
+
+  it('refuses to clear its folder while something is mounted below it, and keeps knowing the folder as its own', async (ctx) => {
+    needsRoot(ctx);
+    expect((await cli(['preflight', '--recipe', RECIPE, '--work', work, '--target', target, '--until', 'emerge-good', '--keep'])).exitCode).toBe(0);
+    const mountPoint = join(work, 'preflight/upper/var');
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mountPoint]);
+    try {
+      const busy = await cli(['preflight', '--recipe', RECIPE, '--work', work, '--target', target, '--until', 'emerge-good']);
+      expect(busy.exitCode).toBe(2);
+      expect(busy.stderr).toContain(`has mounts below it: ${mountPoint}`);
+    } finally {
+      execFileSync('umount', [mountPoint]);
+    }
+    const again = await cli(['preflight', '--recipe', RECIPE, '--work', work, '--target', target, '--until', 'emerge-good']);
+    expect(again.exitCode, again.stderr).toBe(0);
   });
 
   it('refuses a folder it did not make, and needs root', async (ctx) => {
