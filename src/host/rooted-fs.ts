@@ -1,5 +1,5 @@
 import { lstat, mkdir, readlink, rename, open, unlink } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { removeStaleTemps, tempName } from '../util/temp-name.js';
 
@@ -104,15 +104,19 @@ export async function writeFileInRoot(
 
 /**
  * Removes what killed writers left under temporary names in the directories the files at
- * `pathsInRoot` would be written to (resolved as writeFileInRoot does); returns the host paths
+ * `pathsInRoot` would be written to, made for those files (resolved as writeFileInRoot does); returns the host paths
  * removed. A step that writes into a root calls this when it starts, so a partial file of an
  * earlier, killed attempt does not stay in the root.
  */
 export async function removeStaleTempsInRoot(rootPath: string, pathsInRoot: readonly string[]): Promise<string[]> {
-  const dirs = new Set<string>();
-  for (const path of pathsInRoot) dirs.add(dirname(await resolveInRoot(rootPath, path)));
+  // Only temporary files made for these very files: another program's look-alike stays.
+  const targets = new Map<string, string[]>();
+  for (const path of pathsInRoot) {
+    const host = await resolveInRoot(rootPath, path);
+    targets.set(dirname(host), [...(targets.get(dirname(host)) ?? []), basename(host)]);
+  }
   const removed: string[] = [];
-  for (const dir of [...dirs].sort()) removed.push(...(await removeStaleTemps(dir)));
+  for (const [dir, names] of [...targets].sort(([a], [b]) => a.localeCompare(b))) removed.push(...(await removeStaleTemps(dir, names)));
   return removed;
 }
 

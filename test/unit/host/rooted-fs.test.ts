@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, statSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirInRoot, resolveInRoot, writeFileInRoot } from '../../../src/host/rooted-fs.js';
+import { mkdirInRoot, removeStaleTempsInRoot, resolveInRoot, writeFileInRoot } from '../../../src/host/rooted-fs.js';
 import { tempDir } from '../../helpers/env.js';
 
 describe('rooted file writes', () => {
@@ -55,5 +55,23 @@ describe('rooted file writes', () => {
   it('refuses to make a directory where a file stands', async () => {
     writeFileSync(join(root, 'etc/file'), '');
     await expect(mkdirInRoot(root, '/etc/file/sub')).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+});
+
+describe('removeStaleTempsInRoot', () => {
+  it("removes a dead writer's temporary file of the step's own files only, not another program's look-alike", async () => {
+    const dir = tempDir('rooted-temps-');
+    try {
+      mkdirSync(join(dir.path, 'etc'), { recursive: true });
+      const mine = join(dir.path, 'etc/.motd.99999999.0123456789ab.tmp');
+      const other = join(dir.path, 'etc/.hosts.99999999.0123456789ab.tmp');
+      writeFileSync(mine, 'partial');
+      writeFileSync(other, 'not ours');
+      expect(await removeStaleTempsInRoot(dir.path, ['/etc/motd'])).toEqual([mine]);
+      expect(existsSync(mine)).toBe(false);
+      expect(readFileSync(other, 'utf8')).toBe('not ours');
+    } finally {
+      dir.remove();
+    }
   });
 });
