@@ -69,13 +69,14 @@ export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneCont
           }
           const found = describe(file.size, formatIntegrity(digests));
           await file.close();
-          let keptAt: string;
-          try {
-            keptAt = await ctx.store.setAside(name, file.path);
-          } finally {
-            // Whatever happened to the old one, the loop goes on with an open file.
-            file = await PartialFile.open(ctx.store.partialPathOf(name), algorithms, { resume: false, writer: ctx.tuning.writer });
-          }
+          const reopen = (resume: boolean) => PartialFile.open(ctx.store.partialPathOf(name), algorithms, { resume, writer: ctx.tuning.writer });
+          const keptAt = await ctx.store.setAside(name, file.path).catch(async (error: unknown) => {
+            // Not moved aside: reopened as it is (an open file for whoever cleans up), never
+            // truncated, so the bad bytes stay as evidence under the partial name.
+            file = await reopen(true);
+            throw error;
+          });
+          file = await reopen(false);
           ctx.onEvent({ type: 'mismatch', name, source: where, keptAt, expected: expectedText, found: `${problem}: ${found}` });
           failures.push(`${where}: ${problem} (kept at ${keptAt})`);
           if (inherited) {

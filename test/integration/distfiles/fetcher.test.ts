@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { ensureDistfiles } from '../../../src/distfiles/ensure.js';
 import type { FetchEvent } from '../../../src/distfiles/events.js';
 import { readLock } from '../../../src/distfiles/read-lock.js';
 import type { FetchTuning } from '../../../src/distfiles/tuning.js';
-import { tempDir } from '../../helpers/env.js';
+import { needsRoot, needsTool, tempDir } from '../../helpers/env.js';
 import { pinnedEntry, sriOf, writeTestLock } from '../../helpers/distfiles-lock.js';
 import { type TestServer, startTestServer } from '../../helpers/http-server.js';
 
@@ -94,6 +95,28 @@ describe('fetcher against a misbehaving server', () => {
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatch(/^x\.tar\.bad-/);
     expect(readFileSync(join(storeDir, '.bad', kept[0]!)).equals(bad)).toBe(true);
+  });
+
+  it('keeps the wrong bytes under the partial name when they cannot be moved aside', async (ctx) => {
+    needsRoot(ctx);
+    needsTool(ctx, 'chattr', 'e2fsprogs');
+    const good = randomBytes(200_000);
+    const bad = Buffer.from(good);
+    bad[7] ^= 0xff;
+    server.route('/bad/y.tar', bad);
+    await writeTestLock(lockPath, { 'y.tar': pinnedEntry(good, [`${server.url}/bad/y.tar`]) });
+    // An immutable set-aside folder: even root cannot rename into it.
+    const aside = join(storeDir, '.bad');
+    mkdirSync(aside, { recursive: true });
+    if (spawnSync('chattr', ['+i', aside]).status !== 0) ctx.skip('chattr +i does not work on this filesystem');
+    try {
+      const failure = await fetchAll(['y.tar']).then(() => undefined, (error: unknown) => error);
+      expect(String(failure)).toMatch(/EPERM|operation not permitted/i);
+      expect(readFileSync(join(storeDir, '.partial', 'y.tar')).equals(bad)).toBe(true);
+      expect(existsSync(join(storeDir, 'y.tar'))).toBe(false);
+    } finally {
+      spawnSync('chattr', ['-i', aside]);
+    }
   });
 
   it('follows a redirect chain', async () => {
