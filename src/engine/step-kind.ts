@@ -60,6 +60,13 @@ export interface StepPlan {
   writes?: Array<{ path: string; sha256: string; mode: string }>;
   /** Names of `distfiles.lock` entries the step needs. */
   distfiles?: string[];
+  /**
+   * What a run would refuse about this step, one message each (only `bootstrap plan` gets
+   * here with any: a run throws the first). `plan` lists them and exits 2.
+   */
+  refusals?: string[];
+  /** A few lines worth showing in `plan`'s short view (e.g. an unpinned input, a previewed list). */
+  notes?: string[];
 }
 
 /** A sink for a step's output: everything goes to the step's log file and the progress view. */

@@ -111,6 +111,8 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
         detail: { dir: spec.dir, files, fetch_command: spec.fetch_command ?? null, fetch_command_sha256: scriptSha256 },
         writes,
         distfiles: names,
+        refusals: refusals.map((r) => r.message),
+        notes: names.filter((name) => !files[name]!.integrity).map((name) => `unpinned: ${name}${allowUnpinned ? ' (pinned on first use)' : ''}`),
       };
     },
 

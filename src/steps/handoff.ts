@@ -142,6 +142,7 @@ export function createHandoffKind(): StepKind<Spec> {
           `init ${spec.init}, treeish ${spec.treeish ?? `(the storedir's snapshot${spec.defer_treeish ? ', else @TREEISH@ to fill in later' : ''})`}, timestamp ${spec.timestamp ?? '(the seed\'s date)'}`,
         ],
         detail: { ...spec, seed, releng_path: releng ?? null, specs_dir: specsDir, target_root_path: target?.path },
+        ...(releng === undefined ? { refusals: ['no releng (give the pinned snapshot a distfiles step placed, see docs/catalyst.md)'] } : {}),
       };
     },
     async run(spec, _plan, ctx) {

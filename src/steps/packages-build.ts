@@ -53,7 +53,7 @@ export function createPackagesBuildKind(): StepKind<Spec> {
       } else {
         summary.push('(give --repo DIR, a Gentoo repository on this host, to see the list here)');
       }
-      return { summary, detail: { repo: spec.repo, profile: spec.profile, out: spec.out } };
+      return { summary, detail: { repo: spec.repo, profile: spec.profile, out: spec.out }, notes: summary.slice(1) };
     },
     async run(spec, _plan, ctx) {
       const profiles = await resolveInRoot(ctx.root.path, posix.join(spec.repo, 'profiles'));

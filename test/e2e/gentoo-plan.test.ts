@@ -40,7 +40,8 @@ describe('bootstrap plan --recipe gentoo-2025', () => {
   it('shows the whole chain: phases, steps, roots and commands (snapshot)', async () => {
     const result = await cli([...BASE, '--json']);
     expect(result.stderr).toBe('');
-    expect(result.exitCode).toBe(0);
+    // No --target: a run would be refused, and plan says so by its exit code.
+    expect(result.exitCode).toBe(2);
     const plan = JSON.parse(result.stdout) as PlanJson;
     const projection = {
       roots: plan.roots,
@@ -64,7 +65,8 @@ describe('bootstrap plan --recipe gentoo-2025', () => {
     needsGentooProfiles(ctx);
     const repo = gentooProfilesRepo;
     const result = await cli([...BASE, '--repo', repo]);
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('A run would be refused: parameter target is not given (give --target DIR or --set target=DIR)');
     const lines = result.stdout.split('\n').map((l) => l.trim());
     const at = lines.findIndex((l) => l === `packages.build from ${repo} (35 atoms):`);
     expect(at).toBeGreaterThan(0);
