@@ -9,7 +9,9 @@ export function workOption<T>(y: Argv<T>) {
 export function progressOptions<T>(y: Argv<T>) {
   return y
     .option('plain', { type: 'boolean', default: false, describe: 'Plain progress lines (the default without a terminal)' })
-    .option('json', { type: 'boolean', default: false, describe: 'JSON lines on stdout' });
+    .option('json', { type: 'boolean', default: false, describe: 'JSON lines on stdout; the last one is the run-ended event' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Only the final result and errors' })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Every output line of every step, as plain lines' });
 }
 
 export function setOption<T>(y: Argv<T>) {

@@ -4,11 +4,54 @@ import { listrReporter } from '../engine/progress/listr.js';
 import { plainReporter } from '../engine/progress/plain.js';
 import type { Reporter } from '../engine/reporter.js';
 import type { RunResult } from '../engine/runner.js';
+import { BootstrapError, errnoCode, isBootstrapError } from '../util/errors.js';
 
-export function chooseReporter(argv: { plain?: boolean; json?: boolean }): Reporter {
+export interface ViewOptions {
+  plain?: boolean;
+  json?: boolean;
+  /** Only the final result and errors. */
+  quiet?: boolean;
+  /** Every output line of every step (plain lines). */
+  verbose?: boolean;
+}
+
+export function chooseReporter(argv: ViewOptions): Reporter {
   if (argv.json) return jsonReporter();
+  if (argv.quiet && argv.verbose) throw new BootstrapError('EUSAGE', '--quiet and --verbose contradict each other', { hint: 'Give one of them.' });
+  if (argv.quiet) return quietReporter();
+  if (argv.verbose) return plainReporter(undefined, { verbose: true });
   if (argv.plain || !process.stderr.isTTY || process.env.CI) return plainReporter();
   return listrReporter();
+}
+
+/** --quiet: the view says nothing; the final result and errors are printed by reportResult. */
+function quietReporter(): Reporter {
+  const nothing = () => undefined;
+  return { runStarting: nothing, stepSkipped: nothing, stepStarted: nothing, stepOutput: nothing, stepNote: nothing, stepFinished: nothing, stepFailed: nothing, interrupted: nothing, runEnded: async () => undefined };
+}
+
+/**
+ * With --json, stdout always ends with one final line or document, also when the command fails
+ * before or outside the run (a refused recipe, a missing lock): `make` builds it from the error.
+ * The error is then reported on stderr as usual.
+ */
+export async function endJsonOnError<T>(json: boolean, make: (error: { code: string; message: string; hint?: string }) => unknown, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (json) {
+      const described = isBootstrapError(error)
+        ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
+        : { code: errnoCode(error) ?? 'EINTERNAL', message: error instanceof Error ? error.message : String(error) };
+      process.stdout.write(`${JSON.stringify(make(described))}\n`);
+    }
+    throw error;
+  }
+}
+
+/** The last JSON line of run and resume when they fail before or outside the run. */
+export function runErrorEvent(error: { code: string; message: string; hint?: string }): Record<string, unknown> {
+  return { event: 'run-ended', time: new Date().toISOString(), status: 'error', error };
 }
 
 /**
@@ -41,8 +84,22 @@ export function resumeCommand(work: string): string {
   return `${process.env.SUDO_USER ? 'sudo ' : ''}bootstrap resume --work ${work}`;
 }
 
-/** Prints how the run ended and returns the exit code. */
+/** Prints how the run ended and returns the exit code; with --json, ends stdout with a `run-ended` line. */
 export function reportResult(result: RunResult | { status: 'nothing-to-do' }, work: string, json: boolean): number {
+  const code = printResult(result, work, json);
+  if (json) {
+    const fields: Record<string, unknown> = { event: 'run-ended', time: new Date().toISOString(), status: result.status, exitCode: code, work };
+    if (result.status === 'finished') fields.documents = result.documents;
+    if (result.status === 'paused') fields.after = result.after;
+    if (result.status === 'failed') Object.assign(fields, { step: result.step.id, message: result.failure.message, stepExitCode: result.failure.exitCode, log: result.failure.log });
+    if (result.status === 'interrupted') Object.assign(fields, { step: result.step?.id ?? null, signal: result.signal });
+    if (result.status !== 'finished' && result.status !== 'nothing-to-do') fields.resume = resumeCommand(work);
+    process.stdout.write(`${JSON.stringify(fields)}\n`);
+  }
+  return code;
+}
+
+function printResult(result: RunResult | { status: 'nothing-to-do' }, work: string, json: boolean): number {
   const out = (text: string) => (json ? process.stderr : process.stdout).write(text);
   switch (result.status) {
     case 'nothing-to-do':

@@ -5,6 +5,7 @@ import { BootstrapError } from '../util/errors.js';
 import { globToRegExp } from '../util/glob.js';
 import type { LoadedRecipe } from './recipe/load-recipe.js';
 import { placeholders, renderTemplate } from './render.js';
+import { startingPointMissing } from './starting-point.js';
 
 /** Parameters every recipe can use; a recipe cannot declare or `--set` them. */
 export interface Builtins {
@@ -90,7 +91,19 @@ export function resolveParams(recipe: LoadedRecipe, options: ResolveOptions): Re
       const glob = def.detect.glob;
       const usable = placeholders(glob).every((ref) => !(ref in defs) || resolveOne(ref, [...chain, name]) !== missing(ref));
       if (usable) {
-        value = detect(renderWith(glob, 'detect'), name);
+        const pattern = renderWith(glob, 'detect');
+        try {
+          value = detect(pattern, name);
+        } catch (error) {
+          // Nothing to detect from because the folder is not the starting point at all: say that.
+          const missingPoint = notStartingPoint();
+          if (missingPoint) {
+            throw new BootstrapError('ETARGET', missingPoint, {
+              hint: `Give the ${recipe.file.starting_point!.name} output folder${'target' in defs ? ' with --target DIR' : ''}${recipe.file.starting_point!.note ? ` (${recipe.file.starting_point!.note})` : ''}.`,
+            });
+          }
+          throw error;
+        }
         source = 'detected';
       }
     }
@@ -121,6 +134,20 @@ export function resolveParams(recipe: LoadedRecipe, options: ResolveOptions): Re
     values[name] = value;
     sources[name] = source;
     return value;
+  };
+
+  /** When the starting point's root is known but lacks the recipe's starting_point.file: what is missing. */
+  const notStartingPoint = (): string | undefined => {
+    const point = recipe.file.starting_point;
+    const root = point ? recipe.file.roots[point.root] : undefined;
+    if (!root) return undefined;
+    try {
+      const refs = placeholders(root.path);
+      if (refs.some((ref) => ref in defs && !(ref in values))) return undefined;
+      return startingPointMissing(recipe.file, renderTemplate(root.path, values, `roots.${point!.root}.path`));
+    } catch {
+      return undefined;
+    }
   };
 
   for (const name of Object.keys(defs)) resolveOne(name, [`parameters.${name}`]);

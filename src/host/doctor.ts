@@ -1,6 +1,8 @@
 import { execa } from 'execa';
 import { readFileSync, statfsSync, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { RecipeFile } from '../engine/recipe/schema.js';
+import { startingPointMissing } from '../engine/starting-point.js';
 import { mountsUnder } from './mountinfo.js';
 import { findTool, TOOL_PACKAGES } from './tools.js';
 
@@ -19,6 +21,8 @@ export interface DoctorOptions {
   target?: string;
   /** Free space the work directory should have, in GiB. */
   minFreeGiB: number;
+  /** The recipe the target is for: its starting_point names a file the target must have. */
+  recipe?: Pick<RecipeFile, 'starting_point'>;
 }
 
 /** Host checks before a run: privileges, tools, namespaces, filesystems, disk, target mounts. */
@@ -47,7 +51,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   checks.push(filesystems());
   if (isRoot) checks.push(await namespaces());
   checks.push(freeSpace(options.work, options.minFreeGiB));
-  if (options.target) checks.push(...targetChecks(options.target));
+  if (options.target) checks.push(...targetChecks(options.target, options.recipe));
   return checks;
 }
 
@@ -88,14 +92,17 @@ function freeSpace(work: string, minFreeGiB: number): Check {
   return { name: 'disk space', level: freeGiB < 1 ? 'fail' : 'warn', detail: `${detail}; want ${minFreeGiB} GiB`, fix: 'Free space or choose another --work directory.' };
 }
 
-function targetChecks(target: string): Check[] {
+function targetChecks(target: string, recipe?: Pick<RecipeFile, 'starting_point'>): Check[] {
   const path = resolve(target);
   if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
     return [{ name: 'target', level: 'fail', detail: `${path} is not a directory`, fix: 'Give the live-bootstrap target directory with --target.' }];
   }
   const mounts = mountsUnder(path).filter((m) => m.mountPoint !== path);
+  const missing = recipe ? startingPointMissing(recipe, path) : undefined;
   return [
-    { name: 'target', level: 'pass', detail: path },
+    missing
+      ? { name: 'target', level: 'fail', detail: missing, fix: `Give the ${recipe!.starting_point!.name} output folder with --target${recipe!.starting_point!.note ? ` (${recipe!.starting_point!.note})` : ''}.` }
+      : { name: 'target', level: 'pass', detail: `${path}${recipe?.starting_point?.file ? ` (has ${recipe.starting_point.file})` : ''}` },
     mounts.length === 0
       ? { name: 'target mounts', level: 'pass', detail: 'no mounts below the target' }
       : {

@@ -133,7 +133,7 @@ describe('the demo recipe, end to end through the CLI', () => {
 
     const resumed = await cli(['resume', '--work', work, '--plain', '--set', 'fail=no']);
     expect(resumed.exitCode).toBe(0);
-    expect(resumed.stderr).toContain('Resumed: step check failed');
+    expect(resumed.stderr).toContain('Resumed from step check (in the last run, step check failed)');
     for (const step of ['busybox-root', 'probe', 'config', 'inventory', 'slow']) expect(startsOf(work, step)).toBe(1);
     expect(startsOf(work, 'check')).toBe(2);
     expect(existsSync(join(work, 'logs/007-check.2.log'))).toBe(true);

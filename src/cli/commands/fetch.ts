@@ -9,6 +9,8 @@ interface FetchArgs {
   jobs: number;
   pin: boolean;
   json: boolean;
+  quiet: boolean;
+  verbose: boolean;
   'speed-limit': number;
   'speed-time': number;
 }
@@ -24,16 +26,26 @@ export const command: CommandModule<object, FetchArgs> = {
       .option('mirror', { type: 'string', array: true, describe: 'Tried first, as MIRROR/<file>: an http(s) URL or a directory (repeatable)' })
       .option('jobs', { type: 'number', default: 4, describe: 'Downloads at once' })
       .option('pin', { type: 'boolean', default: false, describe: 'Fetch unpinned entries too and write their size and digests into the lock (trust on first use)' })
-      .option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' })
+      .option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout (also on failure: {"dest", "error"})' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Only the final result and errors' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'A line for every download event (source tried, given up on, verified)' })
       .option('speed-limit', { type: 'number', default: 1024, describe: 'Bytes per second below which (over --speed-time) a source is given up on for the next one; 0: never' })
       .option('speed-time', { type: 'number', default: 30, describe: 'Seconds over which --speed-limit is measured' }),
   handler: async (args) => {
     const { resolve } = await import('node:path');
+    const { endJsonOnError } = await import('../run-control.js');
+    await endJsonOnError(args.json, (error) => ({ dest: resolve(args.dest), error }), () => fetch(args));
+  },
+};
+
+async function fetch(args: FetchArgs): Promise<void> {
+    const { resolve } = await import('node:path');
     const { BootstrapError } = await import('../../util/errors.js');
     const { ensureDistfiles } = await import('../../distfiles/ensure.js');
     const { readLock } = await import('../../distfiles/read-lock.js');
-    const { withFetchProgress } = await import('../../distfiles/progress.js');
+    const { describeEvent, withFetchProgress } = await import('../../distfiles/progress.js');
     const { mib } = await import('../../util/format.js');
+    if (args.quiet && args.verbose) throw new BootstrapError('EUSAGE', '--quiet and --verbose contradict each other', { hint: 'Give one of them.' });
     if (!Number.isInteger(args.jobs) || args.jobs < 1) throw new BootstrapError('EUSAGE', `--jobs ${args.jobs}: give a whole number of 1 or more`);
     const speedLimit = args['speed-limit'];
     const speedTime = args['speed-time'];
@@ -53,9 +65,11 @@ export const command: CommandModule<object, FetchArgs> = {
     };
     process.once('beforeExit', unfinished);
     try {
-      const files = await withFetchProgress(total, { quiet: args.json }, (onProgress) =>
-        ensureDistfiles({ lockPath, storeDir: resolve(args.dest), names, mirrors: args.mirror, jobs: args.jobs, pin: args.pin, onProgress, signal: interrupt.signal, tuning }),
-      );
+      const fetchAll = (onProgress: Parameters<Parameters<typeof withFetchProgress>[2]>[0]) =>
+        ensureDistfiles({ lockPath, storeDir: resolve(args.dest), names, mirrors: args.mirror, jobs: args.jobs, pin: args.pin, onProgress, signal: interrupt.signal, tuning });
+      const files = args.verbose && !args.json
+        ? await fetchAll((event) => process.stderr.write(`${describeEvent(event) ?? JSON.stringify(event)}\n`))
+        : await withFetchProgress(total, { quiet: args.json || args.quiet }, fetchAll);
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ dest: resolve(args.dest), files }, null, 2)}\n`);
       } else {
@@ -66,5 +80,4 @@ export const command: CommandModule<object, FetchArgs> = {
       process.off('beforeExit', unfinished);
       interrupt.dispose();
     }
-  },
-};
+}

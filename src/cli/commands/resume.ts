@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
+import type { ViewOptions } from '../run-control.js';
 import { KIND_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
 
-const KNOWN = new Set(['work', 'from', 'set', 'until', 'plain', 'json', 'help', 'version', ...KIND_OPTION_NAMES]);
+const KNOWN = new Set(['work', 'from', 'set', 'until', 'plain', 'json', 'quiet', 'q', 'verbose', 'v', 'help', 'version', ...KIND_OPTION_NAMES]);
 
 export const command: CommandModule = {
   command: 'resume',
@@ -14,25 +15,31 @@ export const command: CommandModule = {
   handler: async (argv) => {
     const { engineDeps, kindOptions, recordedOptions } = await import('../engine-deps.js');
     const { resumeRun } = await import('../../engine/session.js');
-    const { chooseReporter, interruptSignal, reportResult } = await import('../run-control.js');
+    const { chooseReporter, endJsonOnError, interruptSignal, reportResult, runErrorEvent } = await import('../run-control.js');
     const { resolve } = await import('node:path');
     const work = resolve(String(argv.work));
     const interrupt = interruptSignal();
     try {
-      const { result, point } = await resumeRun(
+      await endJsonOnError(Boolean(argv.json), runErrorEvent, async () => {
+      const { result, point, plan } = await resumeRun(
         {
           work,
           given: givenParams(argv, KNOWN, await recipeParameters({ work })),
           ...(argv.from ? { from: String(argv.from) } : {}),
           ...(argv.until ? { until: String(argv.until) } : {}),
-          reporter: chooseReporter(argv as { plain?: boolean; json?: boolean }),
+          reporter: chooseReporter(argv as ViewOptions),
           signal: interrupt.signal,
           command: `bootstrap ${process.argv.slice(2).join(' ')}`,
         },
         engineDeps(kindOptions(argv, recordedOptions(work))),
       );
-      if (result.status !== 'nothing-to-do') process.stderr.write(`Resumed: ${point.reason}.\n`);
+      // Where this resume started and why, worded so that it does not read as this run's result.
+      const from = plan.steps[point.startIndex];
+      if (result.status !== 'nothing-to-do' && from && !argv.quiet) {
+        process.stderr.write(`Resumed from step ${from.id} (${point.reason.startsWith('step ') ? `in the last run, ${point.reason}` : point.reason}).\n`);
+      }
       process.exitCode = reportResult(result, work, Boolean(argv.json));
+      });
     } finally {
       interrupt.dispose();
     }

@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
+import type { ViewOptions } from '../run-control.js';
 import { KIND_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
 
-const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'fresh', 'plain', 'json', 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
+const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'fresh', 'plain', 'json', 'quiet', 'q', 'verbose', 'v', 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
 
 export const command: CommandModule = {
   command: 'run',
@@ -16,11 +17,12 @@ export const command: CommandModule = {
   handler: async (argv) => {
     const { engineDeps, kindOptions } = await import('../engine-deps.js');
     const { startRun } = await import('../../engine/session.js');
-    const { chooseReporter, interruptSignal, reportResult } = await import('../run-control.js');
+    const { chooseReporter, endJsonOnError, interruptSignal, reportResult, runErrorEvent } = await import('../run-control.js');
     const work = String(argv.work);
     const options = kindOptions(argv);
     const interrupt = interruptSignal();
     try {
+      await endJsonOnError(Boolean(argv.json), runErrorEvent, async () => {
       const { result, plan } = await startRun(
         {
           recipe: String(argv.recipe),
@@ -28,7 +30,7 @@ export const command: CommandModule = {
           given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe) })),
           fresh: Boolean(argv.fresh),
           ...(argv.until ? { until: String(argv.until) } : {}),
-          reporter: chooseReporter(argv as { plain?: boolean; json?: boolean }),
+          reporter: chooseReporter(argv as ViewOptions),
           signal: interrupt.signal,
           command: `bootstrap ${process.argv.slice(2).join(' ')}`,
           options: { lock: options.lock, distdir: options.distdir, mirrors: options.mirrors, record: options.record, pin: options.pin },
@@ -36,6 +38,7 @@ export const command: CommandModule = {
         engineDeps(options),
       );
       process.exitCode = reportResult(result, plan.params.values.work!, Boolean(argv.json));
+      });
     } finally {
       interrupt.dispose();
     }

@@ -9,8 +9,12 @@ export const command: CommandModule = {
     const { engineDeps, kindOptions, recordedOptions } = await import('../engine-deps.js');
     const { runStatus } = await import('../../engine/session.js');
     const { printStatus } = await import('../print-status.js');
+    const { endJsonOnError } = await import('../run-control.js');
     const work = String(argv.work);
-    const report = await runStatus(work, engineDeps(kindOptions(argv, recordedOptions(work))));
-    printStatus(report, Boolean(argv.json));
+    // With --json, a status that cannot be read (no run here) is still one document on stdout.
+    await endJsonOnError(Boolean(argv.json), (error) => ({ work, error }), async () => {
+      const report = await runStatus(work, engineDeps(kindOptions(argv, recordedOptions(work))));
+      printStatus(report, Boolean(argv.json));
+    });
   },
 };

@@ -8,7 +8,7 @@ const HEARTBEAT_MS = 60_000;
  * One line per event, for CI logs and pipes. A long step prints a heartbeat each minute with
  * its elapsed time and last output line; the full output is in the step's log file.
  */
-export function plainReporter(write: (text: string) => void = (t) => process.stderr.write(t)): Reporter {
+export function plainReporter(write: (text: string) => void = (t) => process.stderr.write(t), options: { verbose?: boolean } = {}): Reporter {
   let total = 0;
   let estimates: ReadonlyMap<string, number> = new Map();
   let timer: NodeJS.Timeout | undefined;
@@ -34,7 +34,8 @@ export function plainReporter(write: (text: string) => void = (t) => process.std
       timer = setInterval(() => write(`${tag(step)}: running for ${formatDuration(Date.now() - began)}${lastLine ? `: ${lastLine.slice(0, 120)}` : ''}\n`), HEARTBEAT_MS);
       timer.unref();
     },
-    stepOutput(_step, line) {
+    stepOutput(step, line) {
+      if (options.verbose) write(`${tag(step)}| ${line}\n`);
       if (line.trim()) lastLine = line.trim();
     },
     stepNote(step, line) {
