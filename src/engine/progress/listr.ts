@@ -9,8 +9,10 @@ interface Slot {
 }
 
 /**
- * The terminal view: a task per step with elapsed time, the estimate from the last run and
- * the last lines of output. listr2 drives its tasks itself, so each task waits on the
+ * The terminal view: a task per step; the running one shows `[n/N]`, its phase, its elapsed
+ * time and, from the last run's durations, an ETA for the step and for the whole run; then the
+ * last lines of output. Finished steps show their time. Skipped steps are collapsed to their
+ * reason (listr2 shows uncollapsed skips with a warning glyph). listr2 drives its tasks itself, so each task waits on the
  * runner's events for its step. listr2's own SIGINT handler would exit the process at once,
  * before the step is stopped and `interrupted` is journalled: the runner handles signals.
  */
@@ -31,12 +33,22 @@ export function listrReporter(): Reporter {
           title: `${step.id}${estimate !== undefined ? ` (took ${formatDuration(estimate)} last time)` : ''}`,
           task: async (_ctx, task) => {
             const first = await Promise.race([s.started.promise, s.ended.promise]);
+            let ticker: NodeJS.Timeout | undefined;
             if ('attempt' in first) {
               s.output = (line) => {
                 task.output = line;
               };
+              const began = Date.now();
+              const draw = () => {
+                task.title = runningTitle(step, start, Date.now() - began);
+              };
+              draw();
+              ticker = setInterval(draw, 1000);
+              ticker.unref();
             }
             const end = await s.ended.promise;
+            if (ticker) clearInterval(ticker);
+            task.title = step.id;
             if (end.skipped) task.skip(`${step.id}: ${end.skipped}`);
             else if (end.interrupted) throw new Error(`interrupted by ${end.interrupted}`);
             else if (end.failure) throw new Error(end.failure.message);
@@ -44,7 +56,7 @@ export function listrReporter(): Reporter {
           rendererOptions: { outputBar: 5, persistentOutput: false },
         };
       });
-      const list = new Listr(tasks, { concurrent: false, exitOnError: true, registerSignalListeners: false, rendererOptions: { timer: PRESET_TIMER, collapseSkips: false } });
+      const list = new Listr(tasks, { concurrent: false, exitOnError: true, registerSignalListeners: false, rendererOptions: { timer: PRESET_TIMER, collapseSkips: true } });
       done = list.run().catch(() => undefined);
     },
     stepSkipped: (step, reason) => slot(step).ended.resolve({ skipped: reason }),
@@ -59,6 +71,25 @@ export function listrReporter(): Reporter {
       await done;
     },
   };
+}
+
+/** `[6/9] build › slow: 0:12 elapsed, ETA 0:30 for the step (took 0:42 last time), 3:10 for the run`. */
+export function runningTitle(step: PlannedStep, start: RunStart, elapsedMs: number): string {
+  const total = start.steps.length;
+  const n = `[${String(step.index + 1).padStart(String(total).length)}/${total}]`;
+  return `${n} ${step.phase} › ${step.id}: ${formatDuration(elapsedMs)} elapsed${eta(step, start, elapsedMs)}`;
+}
+
+/** `, ETA … for the step (took … last time), … for the run` from the last run's durations, or ''. */
+export function eta(step: PlannedStep, start: RunStart, elapsedMs: number): string {
+  const estimate = start.estimates.get(step.id);
+  const later = start.steps.filter((s) => s.index > step.index);
+  const known = later.every((s) => start.estimates.has(s.id));
+  const laterMs = later.reduce((sum, s) => sum + (start.estimates.get(s.id) ?? 0), 0);
+  if (estimate === undefined) return known && later.length > 0 ? `, ETA ${formatDuration(laterMs)} for the run after this step` : '';
+  const stepLeft = Math.max(0, estimate - elapsedMs);
+  const overdue = elapsedMs > estimate ? ' (longer than last time)' : '';
+  return `, ETA ${formatDuration(stepLeft)} for the step${overdue || ` (took ${formatDuration(estimate)} last time)`}, ${known ? '' : 'at least '}${formatDuration(stepLeft + laterMs)} for the run`;
 }
 
 interface Deferred<T> {

@@ -1,6 +1,7 @@
 import kleur from 'kleur';
 import type { PlannedStep } from '../plan.js';
 import { formatDuration, type Reporter, type RunStart } from '../reporter.js';
+import { eta } from './listr.js';
 
 const HEARTBEAT_MS = 60_000;
 
@@ -11,6 +12,7 @@ const HEARTBEAT_MS = 60_000;
 export function plainReporter(write: (text: string) => void = (t) => process.stderr.write(t), options: { verbose?: boolean } = {}): Reporter {
   let total = 0;
   let estimates: ReadonlyMap<string, number> = new Map();
+  let run: RunStart = { steps: [], startIndex: 0, estimates };
   let timer: NodeJS.Timeout | undefined;
   let lastLine = '';
   const tag = (step: PlannedStep) => kleur.dim(`[${String(step.index + 1).padStart(String(total).length)}/${total}]`) + ` ${step.id}`;
@@ -22,16 +24,16 @@ export function plainReporter(write: (text: string) => void = (t) => process.std
     runStarting(start: RunStart) {
       total = start.steps.length;
       estimates = start.estimates;
+      run = start;
     },
     stepSkipped(step, reason) {
       write(`${tag(step)}: ${kleur.dim(`skipped (${reason})`)}\n`);
     },
     stepStarted(step, attempt, log) {
-      const estimate = estimates.get(step.id);
-      write(`${tag(step)}: started${attempt > 1 ? ` (attempt ${attempt})` : ''}${estimate !== undefined ? `, took ${formatDuration(estimate)} last time` : ''}; log ${log}\n`);
+      write(`${tag(step)}: started (phase ${step.phase})${attempt > 1 ? ` (attempt ${attempt})` : ''}${eta(step, run, 0)}; log ${log}\n`);
       const began = Date.now();
       lastLine = '';
-      timer = setInterval(() => write(`${tag(step)}: running for ${formatDuration(Date.now() - began)}${lastLine ? `: ${lastLine.slice(0, 120)}` : ''}\n`), HEARTBEAT_MS);
+      timer = setInterval(() => write(`${tag(step)}: running for ${formatDuration(Date.now() - began)}${eta(step, run, Date.now() - began)}${lastLine ? `: ${lastLine.slice(0, 120)}` : ''}\n`), HEARTBEAT_MS);
       timer.unref();
     },
     stepOutput(step, line) {
