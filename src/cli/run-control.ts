@@ -15,7 +15,25 @@ export interface ViewOptions {
   verbose?: boolean;
 }
 
+/** Output of the steps with `show_output: true` in this run, printed again when it ends. */
+const shown = new Map<string, string[]>();
+
 export function chooseReporter(argv: ViewOptions): Reporter {
+  const view = pickReporter(argv);
+  return {
+    ...view,
+    stepStarted(step, attempt, log) {
+      if ((step.spec as { show_output?: boolean } | null)?.show_output) shown.set(step.id, []);
+      view.stepStarted(step, attempt, log);
+    },
+    stepOutput(step, line) {
+      shown.get(step.id)?.push(line);
+      view.stepOutput(step, line);
+    },
+  };
+}
+
+function pickReporter(argv: ViewOptions): Reporter {
   if (argv.json) return jsonReporter();
   if (argv.quiet && argv.verbose) throw new BootstrapError('EUSAGE', '--quiet and --verbose contradict each other', { hint: 'Give one of them.' });
   if (argv.quiet) return quietReporter();
@@ -90,6 +108,7 @@ export function reportResult(result: RunResult | { status: 'nothing-to-do' }, wo
   if (json) {
     const fields: Record<string, unknown> = { event: 'run-ended', time: new Date().toISOString(), status: result.status, exitCode: code, work };
     if (result.status === 'finished') fields.documents = result.documents;
+    if (shown.size > 0) fields.shown = Object.fromEntries(shown);
     if (result.status === 'paused') fields.after = result.after;
     if (result.status === 'failed') Object.assign(fields, { step: result.step.id, message: result.failure.message, stepExitCode: result.failure.exitCode, log: result.failure.log });
     if (result.status === 'interrupted') Object.assign(fields, { step: result.step?.id ?? null, signal: result.signal });
@@ -106,6 +125,7 @@ function printResult(result: RunResult | { status: 'nothing-to-do' }, work: stri
       out(`Nothing to do: every step of the run in ${work} is done.\n`);
       return 0;
     case 'finished':
+      for (const [step, lines] of shown) out(`${kleur.dim(`--- ${step} ---`)}\n${lines.map((l) => `${l}\n`).join('')}`);
       out(`${kleur.green('Run finished.')}${result.documents.length ? ` Documents: ${result.documents.join(', ')}` : ''}\n`);
       return 0;
     case 'paused':

@@ -12,6 +12,8 @@ const schema = z
     /** Working directory inside the root. */
     cwd: z.string().startsWith('/').optional(),
     failure_logs: failureLogsSchema,
+    /** Print the step's output again at the end of the run (e.g. where the result is); not part of the fingerprint. */
+    show_output: z.boolean().optional(),
   })
   .strict();
 

@@ -49,3 +49,18 @@ describe('the terminal view of a long run', () => {
     expect(again.stderr).toMatch(/\[6\/9\] slow: started \(phase build\) \(attempt 2\), ETA 0:0\d for the step \(took 0:0\d last time\), 0:\d\d for the run; log /);
   });
 });
+
+describe("the demo's report at the end of the run (show_output)", () => {
+  it('prints where the root is and how to enter it after the run, also with -q; --json carries it in run-ended', async (ctx) => {
+    needsRoot(ctx);
+    needsTool(ctx, 'busybox', 'busybox-static');
+    const work = join(dir.path, 'demo');
+    const quiet = await cli(['run', '--recipe', 'demo', '--work', work, '-q']);
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.stdout).toMatch(/--- report ---\nThe demo root is ready at .*\nEnter it with: sudo chroot .* \/bin\/sh -l\n/);
+    expect(quiet.stdout.trim().split('\n').at(-1)).toMatch(/^Run finished\./);
+    const json = await cli(['run', '--recipe', 'demo', '--work', work, '--fresh', '--json']);
+    const last = JSON.parse(json.stdout.trim().split('\n').at(-1)!);
+    expect(last.shown.report.join('\n')).toContain('Enter it with: sudo chroot');
+  });
+});
