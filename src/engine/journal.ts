@@ -68,6 +68,13 @@ export interface StepFinishedEvent extends StepAttemptEvent {
   /** sha256 hex of the log file when the step finished. */
   logDigest: string;
   outcome: StepOutcome;
+  /**
+   * The fingerprint's inputs, name → the first 16 hex of their sha256 (fingerprint.ts,
+   * fingerprintInputs), so `bootstrap why` can say which one changed. Absent in older journals.
+   */
+  inputs?: Record<string, string>;
+  /** The text of the small string inputs (a script, an env value), for a diff; at most 16 KiB. */
+  texts?: Record<string, string>;
 }
 
 export interface StepFailedEvent extends StepAttemptEvent {
@@ -138,6 +145,8 @@ const eventSchema = z.discriminatedUnion('type', [
       artifacts: z.array(z.looseObject({ path: text, integrity: text, size: z.number().int().nonnegative() })).optional(),
       distfiles: strings.optional(),
     }),
+    inputs: strings.optional(),
+    texts: strings.optional(),
   }),
   z.looseObject({
     type: z.literal('step-failed'),

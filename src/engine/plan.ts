@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { BootstrapError } from '../util/errors.js';
-import { fingerprint } from './fingerprint.js';
+import { fingerprint, type FingerprintMaterial } from './fingerprint.js';
 import type { ResolvedParams } from './params.js';
 import { schemaError } from './recipe/locate.js';
 import type { LoadedRecipe } from './recipe/load-recipe.js';
@@ -18,6 +18,8 @@ export interface PlannedStep {
   spec: unknown;
   plan: StepPlan;
   fingerprint: string;
+  /** What the fingerprint is a hash of; the journal keeps its inputs' digests (`bootstrap why`). */
+  material: FingerprintMaterial;
   needsRoot: boolean;
 }
 
@@ -79,6 +81,7 @@ export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, re
         preview: options.preview ?? false,
         render: (text, where) => renderTemplate(text, values, where),
       });
+      const material: FingerprintMaterial = { kind: kind.name, root: { path: realRoot.path, shell: realRoot.shell, prelude: realRoot.prelude, env: realRoot.env }, detail: stepPlan.detail };
       const step: PlannedStep = {
         index: steps.length,
         id,
@@ -88,7 +91,8 @@ export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, re
         root,
         spec: parsed.data,
         plan: stepPlan,
-        fingerprint: fingerprint({ kind: kind.name, root: { path: realRoot.path, shell: realRoot.shell, prelude: realRoot.prelude, env: realRoot.env }, detail: stepPlan.detail }),
+        fingerprint: fingerprint(material),
+        material,
         needsRoot: kind.needsRoot(parsed.data, root),
       };
       planned.push(step);

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream, mkdirSync, openSync, readdirSync, 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { BootstrapError, isBootstrapError } from '../util/errors.js';
+import { fingerprintInputs, inputDigests, inputTexts } from './fingerprint.js';
 import type { RunState } from './fold-journal.js';
 import type { JournalWriter } from './journal.js';
 import type { Plan, PlannedStep } from './plan.js';
@@ -94,7 +95,8 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
       reporter.stepFailed(step, failure);
       return { status: 'failed', step, failure };
     }
-    journal.append({ type: 'step-finished', time, step: step.id, attempt, fingerprint: step.fingerprint, durationMs, log: logPath, logDigest: await sha256File(logPath), outcome: outcome ?? {} });
+    const inputs = fingerprintInputs(step.material, step.plan.writes);
+    journal.append({ type: 'step-finished', time, step: step.id, attempt, fingerprint: step.fingerprint, durationMs, log: logPath, logDigest: await sha256File(logPath), outcome: outcome ?? {}, inputs: inputDigests(inputs), texts: inputTexts(inputs) });
     reporter.stepFinished(step, durationMs);
     await options.hooks?.afterStep?.(step, outcome ?? {});
     if (options.until === step.id && step.index < plan.steps.length - 1) return { status: 'paused', after: step.id };

@@ -217,7 +217,7 @@ async function execute(plan: Plan, work: string, journal: JournalWriter, startIn
 }
 
 /** The plan of the journal's recipe with the run's frozen parameters (and any new --set). */
-async function planFromJournal(state: RunState, work: string, given: Record<string, string>, deps: EngineDeps): Promise<Plan> {
+export async function planFromJournal(state: RunState, work: string, given: Record<string, string>, deps: EngineDeps): Promise<Plan> {
   const recipe = loadRecipe(state.started.recipe.path);
   const host = builtins(work, recipe.dir);
   const frozen = state.params;
@@ -306,7 +306,7 @@ function workDirError(work: string, error: unknown): BootstrapError {
   });
 }
 
-function requireRun(work: string): RunState {
+export function requireRun(work: string): RunState {
   const journal = readJournal(work);
   const state = journal && foldJournal(journal.events);
   if (!state) {
