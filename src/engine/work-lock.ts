@@ -69,17 +69,25 @@ export async function acquireWorkLock(workDir: string, command: string): Promise
   child.stderr!.removeAllListeners('data');
   writeHolder(path, { pid: process.pid, command, time: new Date().toISOString(), lockPid: child.pid! });
   let released: Promise<void> | undefined;
+  // The helper gone before a release (killed by hand, or by the OOM killer) means the kernel
+  // has dropped the lock: another run may get in. Stop as on SIGTERM rather than overlap it.
+  child.once('exit', () => {
+    if (released) return;
+    released = Promise.resolve();
+    process.stderr.write(`bootstrap: the lock of ${workDir} was lost (its helper, pid ${child.pid}, ended); stopping so that no other run overlaps this one\n`);
+    process.kill(process.pid, 'SIGTERM');
+  });
   return { release: () => (released ??= release(path, child)) };
 }
 
 async function release(path: string, child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   // Still ours: clear the holder's details before the kernel lets the next one in.
   try {
     writeHolder(path, undefined);
   } catch {
     // the details are only informative; the lock itself goes with the helper
   }
-  if (child.exitCode !== null || child.signalCode !== null) return;
   // Keep the event loop alive until the helper is gone, so the next holder can get in.
   child.ref();
   const gone = new Promise<void>((resolve) => child.once('close', () => resolve()));

@@ -67,4 +67,16 @@ describe('one run at a time in a work directory', () => {
     expect(parsed.running).toBeNull();
     expect(parsed.steps.find((s: { step: string }) => s.step === 'slow').status).toBe('interrupted');
   }, 120_000);
+
+  it('a run whose lock helper is killed stops as interrupted instead of running on unlocked', async () => {
+    const run = startCli(['run', '--recipe', 'demo', '--work', work, '--plain', '--slow', '120']);
+    children.push(run);
+    await waitFor(() => journalEvents(work).some((e) => e.type === 'step-started' && e.step === 'slow'), 30_000, 'the slow step');
+    const { lockPid } = JSON.parse(readFileSync(join(work, 'lock'), 'utf8')) as { lockPid: number };
+    process.kill(lockPid, 'SIGKILL');
+    const done = await run;
+    expect(done.exitCode).toBe(143);
+    expect(String(done.stderr)).toContain(`the lock of ${work} was lost (its helper, pid ${lockPid}, ended)`);
+    expect(journalEvents(work).at(-1)).toMatchObject({ type: 'interrupted', step: 'slow', signal: 'SIGTERM' });
+  }, 120_000);
 });
