@@ -71,6 +71,10 @@ export async function auditLock(path: string, options: { strict: boolean }): Pro
         add(name, 'integrity', 'pass', `pinned: ${algorithmsOf(integrity).join(' + ')}${typeof entry.size === 'number' ? `, ${entry.size} bytes` : ''}`);
       }
       if (typeof entry.size !== 'number') add(name, 'pinned', 'fail', 'integrity is set but the size is not');
+      // Written by `fetch --pin` / `lock add` (src/distfiles/add-entry.ts): a hash nobody vouched for.
+      if (typeof entry.from === 'string' && entry.from.startsWith('pinned on first use')) {
+        add(name, 'pinned', strictStatus, `${entry.from}: trusted on first use, only as sound as that server was then; confirm it against a Manifest (lock import-manifest) or a signature`);
+      }
     }
 
     const kind = entry.kind;

@@ -85,6 +85,15 @@ describe('auditLock', () => {
     expect(strict.checks.filter((c) => c.status !== 'pass')).toMatchObject([{ subject: 'b.tar.bz2', check: 'pinned', status: 'fail' }]);
   });
 
+  it('lists entries pinned on first use (a warning, a failure under --strict)', async () => {
+    const path = writeLock({ 'a.tar.gz': pinned, 'c.tar.xz': { ...pinned, from: 'pinned on first use from https://example.org/c.tar.xz on 2026-11-30' } });
+    const loose = await auditLock(path, { strict: false });
+    expect(loose.checks.filter((c) => c.status !== 'pass')).toMatchObject([{ subject: 'c.tar.xz', check: 'pinned', status: 'warn' }]);
+    expect(loose.checks.find((c) => c.subject === 'c.tar.xz' && c.status === 'warn')?.reason).toMatch(/trusted on first use/);
+    const strict = await auditLock(path, { strict: true });
+    expect(strict.checks.filter((c) => c.status !== 'pass')).toMatchObject([{ subject: 'c.tar.xz', check: 'pinned', status: 'fail' }]);
+  });
+
   it('fails weak or missing hashes and a missing kind, and reports the schema problems', async () => {
     const path = writeLock({
       'sha256-only.tar.gz': { ...pinned, integrity: `sha256-${Buffer.alloc(32, 1).toString('base64')}` },
