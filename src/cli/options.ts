@@ -6,6 +6,9 @@ export function workOption<T>(y: Argv<T>) {
   return y.option('work', { type: 'string', default: DEFAULT_WORK, describe: 'Work directory: journal, logs, lock' });
 }
 
+/** The names progressOptions adds (aliases too), for the commands that tell options from recipe parameters. */
+export const PROGRESS_OPTION_NAMES = ['plain', 'json', 'quiet', 'q', 'verbose', 'v'];
+
 export function progressOptions<T>(y: Argv<T>) {
   return y
     .option('plain', { type: 'boolean', default: false, describe: 'Plain progress lines (the default without a terminal)' })

@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { KIND_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, PROGRESS_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
+import type { ViewOptions } from '../run-control.js';
 
-const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'keep', 'plain', 'json', 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
+const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'keep', ...PROGRESS_OPTION_NAMES, 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
 
 export const command: CommandModule = {
   command: 'preflight',
@@ -36,7 +37,7 @@ export const command: CommandModule = {
           given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe) })),
           ...(argv.until ? { until: String(argv.until) } : {}),
           keep: Boolean(argv.keep),
-          reporter: chooseReporter(argv as { plain?: boolean; json?: boolean }),
+          reporter: chooseReporter(argv as ViewOptions),
           signal: interrupt.signal,
           command: `bootstrap ${process.argv.slice(2).join(' ')}`,
         },

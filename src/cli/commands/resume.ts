@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
 import type { ViewOptions } from '../run-control.js';
-import { KIND_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, PROGRESS_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
 
-const KNOWN = new Set(['work', 'from', 'set', 'until', 'plain', 'json', 'quiet', 'q', 'verbose', 'v', 'help', 'version', ...KIND_OPTION_NAMES]);
+const KNOWN = new Set(['work', 'from', 'set', 'until', ...PROGRESS_OPTION_NAMES, 'help', 'version', ...KIND_OPTION_NAMES]);
 
 export const command: CommandModule = {
   command: 'resume',

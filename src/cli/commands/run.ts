@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
 import type { ViewOptions } from '../run-control.js';
-import { KIND_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
+import { KIND_OPTION_NAMES, PROGRESS_OPTION_NAMES, givenParams, recipeParameters, kindOptionFlags, progressOptions, setOption, workOption } from '../options.js';
 
-const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'fresh', 'plain', 'json', 'quiet', 'q', 'verbose', 'v', 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
+const KNOWN = new Set(['recipe', 'work', 'set', 'until', 'fresh', ...PROGRESS_OPTION_NAMES, 'help', 'version', 'r', ...KIND_OPTION_NAMES]);
 
 export const command: CommandModule = {
   command: 'run',
