@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileS
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useDemoWork } from '../helpers/demo-work.js';
 import { cli, journalEvents, mountsUnder, processesRootedIn, startCli, waitFor } from '../helpers/cli.js';
 import { needsRoot, needsTool, projectRoot, tempDir } from '../helpers/env.js';
 
@@ -11,34 +12,18 @@ const started = (work: string, step: string) => () =>
 const startsOf = (work: string, step: string) => journalEvents(work).filter((e) => e.type === 'step-started' && e.step === step).length;
 
 describe('the demo recipe, end to end through the CLI', () => {
-  let dir: { path: string; remove: () => void };
-  let work: string;
-  const children: Array<{ kill: (signal?: NodeJS.Signals) => boolean }> = [];
+  const demo = useDemoWork('bootstrap-e2e-');
 
-  beforeEach((ctx) => {
-    needsRoot(ctx);
-    needsTool(ctx, 'busybox', 'busybox-static');
-    dir = tempDir('bootstrap-e2e-');
-    work = join(dir.path, 'work');
-  });
-  afterEach(async () => {
-    for (const child of children.splice(0)) child.kill('SIGKILL');
-    if (dir) {
-      // Namespaced mounts vanish with their processes; wait for that before removing files.
-      await waitFor(() => mountsUnder(dir.path).length === 0, 10_000, 'mounts to go').catch(() => undefined);
-      dir.remove();
-    }
-  });
 
   it('runs cleanly: every step done, files rendered into the root, one log per step', async () => {
-    const result = await cli(['run', '--recipe', 'demo', '--work', work, '--plain']);
+    const result = await cli(['run', '--recipe', 'demo', '--work', demo.work, '--plain']);
     expect(result.stderr).not.toContain('error');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('Run finished');
-    const root = join(work, 'demo-root');
+    const root = join(demo.work, 'demo-root');
     expect(readFileSync(join(root, 'etc/motd'), 'utf8')).toContain('Hello from a root built by bootstrap');
     expect(readFileSync(join(root, 'var/lib/demo/greeting'), 'utf8')).toContain('Hello from a root built by bootstrap');
-    const status = JSON.parse((await cli(['status', '--work', work, '--json'])).stdout);
+    const status = JSON.parse((await cli(['status', '--work', demo.work, '--json'])).stdout);
     expect(status.finished).toBe(true);
     expect(status.steps.map((s: { status: string }) => s.status)).toEqual(Array(status.steps.length).fill('done'));
     for (const s of status.steps) expect(existsSync(s.log)).toBe(true);
@@ -49,16 +34,16 @@ describe('the demo recipe, end to end through the CLI', () => {
   });
 
   it('writes provenance that audit verifies; one changed byte of the seed or the journal fails it; the seed is reproducible', async () => {
-    expect((await cli(['run', '--recipe', 'demo', '--work', work, '--plain'])).exitCode).toBe(0);
-    const seed = join(work, 'stage/demo-stage.tar.xz');
-    const provenance = JSON.parse(readFileSync(join(work, 'stage/provenance.json'), 'utf8'));
+    expect((await cli(['run', '--recipe', 'demo', '--work', demo.work, '--plain'])).exitCode).toBe(0);
+    const seed = join(demo.work, 'stage/demo-stage.tar.xz');
+    const provenance = JSON.parse(readFileSync(join(demo.work, 'stage/provenance.json'), 'utf8'));
     expect(provenance.subject[0].name).toBe('demo-stage.tar.xz');
-    const audit = await cli(['audit', '--work', work, '--stage', seed]);
+    const audit = await cli(['audit', '--work', demo.work, '--stage', seed]);
     expect(audit.stdout).toContain('audit passed');
     expect(audit.exitCode).toBe(0);
 
     // A second run elsewhere packs the same bytes.
-    const other = join(dir.path, 'other');
+    const other = join(demo.dir.path, 'other');
     expect((await cli(['run', '--recipe', 'demo', '--work', other, '--plain'])).exitCode).toBe(0);
     expect(readFileSync(join(other, 'stage/demo-stage.tar.xz')).equals(readFileSync(seed))).toBe(true);
 
@@ -66,24 +51,24 @@ describe('the demo recipe, end to end through the CLI', () => {
     const flipped = Buffer.from(original);
     flipped[flipped.length - 100] ^= 0xff;
     writeFileSync(seed, flipped);
-    const badSeed = await cli(['audit', '--work', work]);
+    const badSeed = await cli(['audit', '--work', demo.work]);
     expect(badSeed.exitCode).toBe(1);
     expect(badSeed.stdout).toMatch(/sha512 of .*demo-stage\.tar\.xz differs/);
     writeFileSync(seed, original);
 
-    const journal = join(work, 'journal.jsonl');
+    const journal = join(demo.work, 'journal.jsonl');
     const text = readFileSync(journal, 'utf8');
     writeFileSync(journal, text.replace('"durationMs":', '"durationMs": '));
-    const badJournal = await cli(['audit', '--work', work]);
+    const badJournal = await cli(['audit', '--work', demo.work]);
     expect(badJournal.exitCode).toBe(1);
     expect(badJournal.stdout).toMatch(/journal/i);
     writeFileSync(journal, text);
-    expect((await cli(['audit', '--work', work])).exitCode).toBe(0);
+    expect((await cli(['audit', '--work', demo.work])).exitCode).toBe(0);
   });
 
   it('draws the step tree in a terminal (listr2), with the last output lines and a timer per step', async (ctx) => {
     needsTool(ctx, 'script', 'bsdutils');
-    const command = `stty cols 120 rows 40; ${process.execPath} ${join(projectRoot, 'bin/bootstrap.js')} run --recipe demo --work ${work}`;
+    const command = `stty cols 120 rows 40; ${process.execPath} ${join(projectRoot, 'bin/bootstrap.js')} run --recipe demo --work ${demo.work}`;
     const result = await execa('script', ['-qec', command, '/dev/null'], { reject: false, env: { TERM: 'xterm', CI: '', NO_COLOR: '1' } });
     expect(result.exitCode).toBe(0);
     const screen = String(result.stdout).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
@@ -98,20 +83,20 @@ describe('the demo recipe, end to end through the CLI', () => {
 
   it('in a terminal too, SIGINT records interrupted and exits 130 (listr2 does not exit first)', async (ctx) => {
     needsTool(ctx, 'script', 'bsdutils');
-    const command = `stty cols 120 rows 40; ${process.execPath} ${join(projectRoot, 'bin/bootstrap.js')} run --recipe demo --work ${work} --slow 120; echo "exit=$?"`;
+    const command = `stty cols 120 rows 40; ${process.execPath} ${join(projectRoot, 'bin/bootstrap.js')} run --recipe demo --work ${demo.work} --slow 120; echo "exit=$?"`;
     const tty = execa('script', ['-qec', command, '/dev/null'], { reject: false, stdin: 'pipe', env: { TERM: 'xterm', CI: '', NO_COLOR: '1' } });
-    children.push(tty);
-    await waitFor(started(work, 'slow'), 30_000, 'the slow step');
+    demo.children.push(tty);
+    await waitFor(started(demo.work, 'slow'), 30_000, 'the slow step');
     // The bootstrap process itself, not the script(1) or sh whose arguments also name it.
-    const pid = execFileSync('pgrep', ['-f', `^${process.execPath} \\S*bootstrap.js run --recipe demo --work ${work}`], { encoding: 'utf8' }).trim();
+    const pid = execFileSync('pgrep', ['-f', `^${process.execPath} \\S*bootstrap.js run --recipe demo --work ${demo.work}`], { encoding: 'utf8' }).trim();
     process.kill(Number(pid), 'SIGINT');
     const result = await tty;
     expect(String(result.stdout)).toContain('exit=130');
-    expect(journalEvents(work).at(-1)).toMatchObject({ type: 'interrupted', step: 'slow', signal: 'SIGINT' });
+    expect(journalEvents(demo.work).at(-1)).toMatchObject({ type: 'interrupted', step: 'slow', signal: 'SIGINT' });
   });
 
   it('reports progress as JSON lines with --json', async () => {
-    const result = await cli(['run', '--recipe', 'demo', '--work', work, '--json']);
+    const result = await cli(['run', '--recipe', 'demo', '--work', demo.work, '--json']);
     expect(result.exitCode).toBe(0);
     const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(events[0]).toMatchObject({ event: 'run-starting', startIndex: 0 });
@@ -121,104 +106,104 @@ describe('the demo recipe, end to end through the CLI', () => {
   });
 
   it('stops at a failing step with its tail, log and resume command; resume finishes without redoing earlier steps', async () => {
-    const failed = await cli(['run', '--recipe', 'demo', '--work', work, '--plain', '--fail', 'yes']);
+    const failed = await cli(['run', '--recipe', 'demo', '--work', demo.work, '--plain', '--fail', 'yes']);
     expect(failed.exitCode).toBe(1);
     expect(failed.stderr).toContain('step check failed');
     expect(failed.stderr).toContain('failing on purpose');
     expect(failed.stderr).toMatch(/full log: .*007-check\.1\.log/);
-    expect(failed.stderr).toContain(`bootstrap resume --work ${work}`);
-    const status = await cli(['status', '--work', work]);
+    expect(failed.stderr).toContain(`bootstrap resume --work ${demo.work}`);
+    const status = await cli(['status', '--work', demo.work]);
     expect(status.stdout).toMatch(/check\s+failed/);
     expect(status.stdout).toContain('resume starts at check');
 
-    const resumed = await cli(['resume', '--work', work, '--plain', '--set', 'fail=no']);
+    const resumed = await cli(['resume', '--work', demo.work, '--plain', '--set', 'fail=no']);
     expect(resumed.exitCode).toBe(0);
     expect(resumed.stderr).toContain('Resumed from step check (in the last run, step check failed)');
-    for (const step of ['busybox-root', 'probe', 'config', 'inventory', 'slow']) expect(startsOf(work, step)).toBe(1);
-    expect(startsOf(work, 'check')).toBe(2);
-    expect(existsSync(join(work, 'logs/007-check.2.log'))).toBe(true);
-    const again = await cli(['resume', '--work', work]);
+    for (const step of ['busybox-root', 'probe', 'config', 'inventory', 'slow']) expect(startsOf(demo.work, step)).toBe(1);
+    expect(startsOf(demo.work, 'check')).toBe(2);
+    expect(existsSync(join(demo.work, 'logs/007-check.2.log'))).toBe(true);
+    const again = await cli(['resume', '--work', demo.work]);
     expect(again.stdout).toContain('Nothing to do');
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} in the slow step stops its process tree, records interrupted and exits ${signal === 'SIGINT' ? 130 : 143}`, async () => {
-      const run = startCli(['run', '--recipe', 'demo', '--work', work, '--plain', '--slow', '120']);
-      children.push(run);
-      await waitFor(started(work, 'slow'), 30_000, 'the slow step');
-      const root = join(work, 'demo-root');
+      const run = startCli(['run', '--recipe', 'demo', '--work', demo.work, '--plain', '--slow', '120']);
+      demo.children.push(run);
+      await waitFor(started(demo.work, 'slow'), 30_000, 'the slow step');
+      const root = join(demo.work, 'demo-root');
       await waitFor(() => processesRootedIn(root).length > 0, 10_000, 'the sleep to start');
       run.kill(signal);
       const result = await run;
       expect(result.exitCode).toBe(signal === 'SIGINT' ? 130 : 143);
       expect(String(result.stderr)).toContain('Interrupted');
-      const last = journalEvents(work).at(-1)!;
+      const last = journalEvents(demo.work).at(-1)!;
       expect(last).toMatchObject({ type: 'interrupted', step: 'slow', signal });
       await waitFor(() => mountsUnder(root).length === 0 && processesRootedIn(root).length === 0, 5_000, 'mounts and processes to go');
-      const resumed = await cli(['resume', '--work', work, '--plain', '--slow', '0']);
+      const resumed = await cli(['resume', '--work', demo.work, '--plain', '--slow', '0']);
       expect(resumed.exitCode).toBe(0);
-      expect(startsOf(work, 'inventory')).toBe(1);
-      expect(startsOf(work, 'slow')).toBe(2);
+      expect(startsOf(demo.work, 'inventory')).toBe(1);
+      expect(startsOf(demo.work, 'slow')).toBe(2);
     });
   }
 
   it('after kill -9 of the orchestrator nothing is left under the target, and resume re-runs the step', async () => {
-    const run = startCli(['run', '--recipe', 'demo', '--work', work, '--plain', '--slow', '120']);
-    children.push(run);
-    await waitFor(started(work, 'slow'), 30_000, 'the slow step');
-    const root = join(work, 'demo-root');
+    const run = startCli(['run', '--recipe', 'demo', '--work', demo.work, '--plain', '--slow', '120']);
+    demo.children.push(run);
+    await waitFor(started(demo.work, 'slow'), 30_000, 'the slow step');
+    const root = join(demo.work, 'demo-root');
     await waitFor(() => processesRootedIn(root).length > 0, 10_000, 'the sleep to start');
     expect(mountsUnder(root)).toEqual([]); // the mounts live in the step's own namespace
     run.kill('SIGKILL');
     await run;
     await waitFor(() => processesRootedIn(root).length === 0, 5_000, 'processes in the root to die');
     expect(mountsUnder(root)).toEqual([]);
-    expect(journalEvents(work).at(-1)).toMatchObject({ type: 'step-started', step: 'slow' });
-    const status = await cli(['status', '--work', work]);
+    expect(journalEvents(demo.work).at(-1)).toMatchObject({ type: 'step-started', step: 'slow' });
+    const status = await cli(['status', '--work', demo.work]);
     expect(status.stdout).toMatch(/slow\s+interrupted/);
     // The dead run's lock is stale and is taken over.
-    const resumed = await cli(['resume', '--work', work, '--plain', '--slow', '0']);
+    const resumed = await cli(['resume', '--work', demo.work, '--plain', '--slow', '0']);
     expect(resumed.exitCode).toBe(0);
-    expect(startsOf(work, 'slow')).toBe(2);
-    expect(startsOf(work, 'check')).toBe(1);
+    expect(startsOf(demo.work, 'slow')).toBe(2);
+    expect(startsOf(demo.work, 'check')).toBe(1);
   });
 
   it('re-runs from a step whose recipe files changed, and reports it', async () => {
-    const recipe = join(dir.path, 'recipe');
+    const recipe = join(demo.dir.path, 'recipe');
     cpSync(join(projectRoot, 'recipes/demo'), recipe, { recursive: true });
-    expect((await cli(['run', '--recipe', recipe, '--work', work, '--plain'])).exitCode).toBe(0);
+    expect((await cli(['run', '--recipe', recipe, '--work', demo.work, '--plain'])).exitCode).toBe(0);
     appendFileSync(join(recipe, 'files/demo/etc/motd'), 'A changed line.\n');
-    const status = await cli(['status', '--work', work]);
+    const status = await cli(['status', '--work', demo.work]);
     expect(status.stdout).toMatch(/config\s+changed/);
     expect(status.stdout).toContain('resume starts at config');
-    const resumed = await cli(['resume', '--work', work, '--plain']);
+    const resumed = await cli(['resume', '--work', demo.work, '--plain']);
     expect(resumed.exitCode).toBe(0);
     expect(resumed.stderr).toContain('step config changed in the recipe');
-    expect(startsOf(work, 'probe')).toBe(1);
-    expect(startsOf(work, 'config')).toBe(2);
-    expect(startsOf(work, 'check')).toBe(2);
-    expect(readFileSync(join(work, 'demo-root/etc/motd'), 'utf8')).toContain('A changed line.');
+    expect(startsOf(demo.work, 'probe')).toBe(1);
+    expect(startsOf(demo.work, 'config')).toBe(2);
+    expect(startsOf(demo.work, 'check')).toBe(2);
+    expect(readFileSync(join(demo.work, 'demo-root/etc/motd'), 'utf8')).toContain('A changed line.');
   });
 
   it('refuses a second run on a work directory in use, naming the holder', async () => {
-    const run = startCli(['run', '--recipe', 'demo', '--work', work, '--plain', '--slow', '120']);
-    children.push(run);
-    await waitFor(started(work, 'slow'), 30_000, 'the slow step');
-    const before = readFileSync(join(work, 'journal.jsonl'), 'utf8');
-    const second = await cli(['resume', '--work', work, '--plain']);
+    const run = startCli(['run', '--recipe', 'demo', '--work', demo.work, '--plain', '--slow', '120']);
+    demo.children.push(run);
+    await waitFor(started(demo.work, 'slow'), 30_000, 'the slow step');
+    const before = readFileSync(join(demo.work, 'journal.jsonl'), 'utf8');
+    const second = await cli(['resume', '--work', demo.work, '--plain']);
     expect(second.exitCode).toBe(2);
     expect(second.stderr).toContain(`is in use by another bootstrap (pid ${run.pid}`);
-    const third = await cli(['run', '--recipe', 'demo', '--work', work, '--plain', '--fresh']);
+    const third = await cli(['run', '--recipe', 'demo', '--work', demo.work, '--plain', '--fresh']);
     expect(third.exitCode).toBe(2);
-    expect(readFileSync(join(work, 'journal.jsonl'), 'utf8')).toBe(before);
+    expect(readFileSync(join(demo.work, 'journal.jsonl'), 'utf8')).toBe(before);
     run.kill('SIGINT');
     expect((await run).exitCode).toBe(130);
   });
 
   it('writes through a planted absolute link inside the root, never to the host', async () => {
-    const outside = join(dir.path, 'host-etc');
+    const outside = join(demo.dir.path, 'host-etc');
     mkdirSync(outside);
-    const recipe = join(dir.path, 'escape');
+    const recipe = join(demo.dir.path, 'escape');
     mkdirSync(join(recipe, 'files'), { recursive: true });
     writeFileSync(join(recipe, 'files/escape.conf'), 'written by the escape test\n');
     writeFileSync(
@@ -242,10 +227,10 @@ describe('the demo recipe, end to end through the CLI', () => {
         '        files: [{ src: escape.conf, dest: /etc/escape.conf }]',
       ].join('\n'),
     );
-    const result = await cli(['run', '--recipe', recipe, '--work', work, '--plain']);
+    const result = await cli(['run', '--recipe', recipe, '--work', demo.work, '--plain']);
     expect(result.exitCode).toBe(0);
     expect(existsSync(join(outside, 'escape.conf'))).toBe(false);
-    expect(readFileSync(join(work, 'root', outside, 'escape.conf'), 'utf8')).toBe('written by the escape test\n');
+    expect(readFileSync(join(demo.work, 'root', outside, 'escape.conf'), 'utf8')).toBe('written by the escape test\n');
   });
 });
 
