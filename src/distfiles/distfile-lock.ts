@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { basename } from 'node:path';
 import { BootstrapError, errnoCode } from '../util/errors.js';
+import { holdsListeningSocket } from './socket-owner.js';
 
 /** Who holds a distfile, as the holder tells a process that waits for it. */
 export interface DistfileHolder {
@@ -32,6 +33,12 @@ export interface DistfileLock {
  * Scope: abstract names are per network namespace. bootstrap fetches in the orchestrator (its
  * steps unshare mount and pid namespaces, not the network); processes in other network
  * namespaces (two containers sharing a store) are not excluded from each other.
+ *
+ * Any local user can bind an abstract name. So a store's names include its secret key
+ * (store-key.ts), which only who can read the store knows, and a waiter believes a holder only
+ * when the kernel confirms it: the process it names runs as this user and has the listening
+ * socket open. A name held by anything else (a squatter that never answers, lies, or binds
+ * without listening) ends the wait with ELOCKSQUATTED naming it, instead of a wait forever.
  */
 export async function lockDistfile(
   storeKey: string,
@@ -41,20 +48,43 @@ export async function lockDistfile(
   const address = `\0bootstrap-distfile-${createHash('sha256').update(`${storeKey}\0${name}`).digest('hex')}`;
   const me: DistfileHolder = { pid: process.pid, command: describeCommand(), since: new Date().toISOString() };
   let lastHolder: string | undefined;
+  // Since when every attempt failed without a genuine holder (refused, silent or not ours).
+  let unexplainedSince: number | undefined;
   for (;;) {
     throwIfAborted(options.signal, name);
     const server = await bind(address);
     if (server) return holding(server, me);
+    let genuine = false;
     const holder = await waitForHolder(address, options.signal, (h) => {
+      genuine = holdsListeningSocket(h.pid, address);
+      if (!genuine) return false;
       const key = `${h.pid} ${h.since}`;
       if (key !== lastHolder) options.onWait?.(h);
       lastHolder = key;
+      return true;
     });
     throwIfAborted(options.signal, name);
+    if (genuine) {
+      unexplainedSince = undefined;
+      continue;
+    }
+    unexplainedSince ??= Date.now();
+    if (Date.now() - unexplainedSince >= SQUAT_GRACE_MS) throw squatted(name, address);
     // Refused: the holder let go between our bind and connect; anything else is a short pause
     // so that a name bound by something that never listens cannot make this spin.
-    if (holder !== 'released') await new Promise((resolve) => setTimeout(resolve, holder === 'refused' ? 5 : 50));
+    await new Promise((resolve) => setTimeout(resolve, holder === 'refused' ? 5 : 50));
   }
+}
+
+// How long a bound name may go unexplained (a holder between bind and listen, or between its
+// release and our connect, explains itself within milliseconds).
+const SQUAT_GRACE_MS = 5000;
+
+function squatted(name: string, address: string): BootstrapError {
+  const socketName = `@${address.slice(1)}`;
+  return new BootstrapError('ELOCKSQUATTED', `the lock of ${name} (abstract socket ${socketName}) is held by a process that is not a bootstrap of this user, so waiting for it could last forever`, {
+    hint: `Find the holder with \`ss -xlp | grep ${address.slice(1, 40)}\` and stop it, then run the command again.`,
+  });
 }
 
 /** The distfile's name bound and listening, or undefined when another socket has it. */
@@ -101,7 +131,7 @@ function holding(server: Server, me: DistfileHolder): DistfileLock {
  * after a holder answered, 'refused' when nobody listens (any more), 'silent' when the
  * connection closed without an answer.
  */
-function waitForHolder(address: string, signal: AbortSignal | undefined, onHolder: (holder: DistfileHolder) => void): Promise<'released' | 'refused' | 'silent'> {
+function waitForHolder(address: string, signal: AbortSignal | undefined, onHolder: (holder: DistfileHolder) => boolean): Promise<'released' | 'refused' | 'silent'> {
   return new Promise((resolve) => {
     const socket = connect({ path: address });
     let text = '';
@@ -110,24 +140,36 @@ function waitForHolder(address: string, signal: AbortSignal | undefined, onHolde
     const onAbort = (): void => {
       socket.destroy();
     };
+    // A genuine holder answers at once; one that says nothing (or is not believed) is left.
+    const silence = setTimeout(() => socket.destroy(), SQUAT_GRACE_MS);
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       if (answered) return;
       text += chunk;
       const newline = text.indexOf('\n');
-      if (newline === -1) return;
-      answered = true;
+      if (newline === -1) {
+        if (text.length > 4096) socket.destroy();
+        return;
+      }
+      let believed = false;
       try {
-        onHolder(JSON.parse(text.slice(0, newline)) as DistfileHolder);
+        believed = onHolder(JSON.parse(text.slice(0, newline)) as DistfileHolder);
       } catch {
-        // Not one of ours; still wait for it to close.
+        // Not JSON: not one of ours.
+      }
+      if (believed) {
+        answered = true;
+        clearTimeout(silence);
+      } else {
+        socket.destroy();
       }
     });
     socket.on('error', (error) => {
       refused = ['ECONNREFUSED', 'ENOENT'].includes(errnoCode(error) ?? '');
     });
     socket.on('close', () => {
+      clearTimeout(silence);
       signal?.removeEventListener('abort', onAbort);
       resolve(refused ? 'refused' : answered ? 'released' : 'silent');
     });

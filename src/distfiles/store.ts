@@ -5,6 +5,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { errnoCode } from '../util/errors.js';
 import { type DistfileHolder, type DistfileLock, lockDistfile } from './distfile-lock.js';
 import { hashFile } from './hash.js';
+import { storeLockKey } from './store-key.js';
 import { type Digests, type HashAlgorithm, PIN_ALGORITHMS, algorithmsOf, formatIntegrity, mismatchedAlgorithms, parseIntegrity } from './integrity.js';
 import { type LockEntry, isPinned } from './lock-schema.js';
 
@@ -39,7 +40,7 @@ interface VerifiedRecord {
  * files that failed verification in `.bad/`.
  */
 export class DistfileStore {
-  /** The store directory's device and inode: the same store whatever path leads to it. */
+  /** The store directory's device and inode and secret key (store-key.ts). */
   private key: string | undefined;
 
   constructor(readonly dir: string) {}
@@ -47,7 +48,7 @@ export class DistfileStore {
   async init(): Promise<void> {
     for (const sub of ['.partial', '.verified', '.bad']) await mkdir(join(this.dir, sub), { recursive: true });
     const info = await stat(this.dir, { bigint: true });
-    this.key = `${info.dev}:${info.ino}`;
+    this.key = await storeLockKey(this.dir, info);
   }
 
   /**
