@@ -48,6 +48,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     }
   }
   checks.push(await gnuTar());
+  checks.push(await flockNoFork());
   checks.push(filesystems());
   if (isRoot) checks.push(await namespaces());
   checks.push(freeSpace(options.work, options.minFreeGiB));
@@ -61,6 +62,25 @@ async function gnuTar(): Promise<Check> {
   return first.includes('GNU tar')
     ? { name: 'GNU tar', level: 'pass', detail: first }
     : { name: 'GNU tar', level: 'fail', detail: `tar is not GNU tar (${first || 'not found'}): packing needs --sort, --xattrs and --clamp-mtime`, fix: 'apt-get install tar' };
+}
+
+/** The work lock (engine/work-lock.ts) runs `flock --no-fork`; older util-linux lacks it. */
+async function flockNoFork(): Promise<Check> {
+  let path: string;
+  try {
+    path = findTool('flock');
+  } catch {
+    return { name: 'work lock', level: 'fail', detail: 'flock not found: run and resume lock their work directory with it', fix: `apt-get install ${TOOL_PACKAGES.flock}` };
+  }
+  const result = await execa(path, ['--help'], { reject: false }).catch(() => undefined);
+  return String(result?.stdout ?? '').includes('--no-fork')
+    ? { name: 'work lock', level: 'pass', detail: `${path} has --no-fork` }
+    : {
+        name: 'work lock',
+        level: 'fail',
+        detail: `${path} has no --no-fork option: run and resume would stop with "cannot lock"`,
+        fix: 'Install a newer util-linux (Debian 12 and later have flock --no-fork).',
+      };
 }
 
 function filesystems(): Check {

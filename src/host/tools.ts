@@ -8,6 +8,7 @@ const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/
 export const TOOL_PACKAGES: Record<string, string> = {
   unshare: 'util-linux',
   setpriv: 'util-linux',
+  flock: 'util-linux',
   mount: 'mount',
   umount: 'mount',
   chroot: 'coreutils',
