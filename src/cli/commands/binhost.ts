@@ -1,0 +1,67 @@
+import type { Argv, CommandModule } from 'yargs';
+
+const pkgdirOption = (y: Argv) =>
+  y.option('pkgdir', { type: 'string', demandOption: true, describe: 'The package folder (with its Packages index), e.g. <target>/var/cache/binpkgs/lb' });
+
+const serve: CommandModule = {
+  command: 'serve',
+  describe: 'Check the package index against its files, then serve the folder read-only over HTTP and print the client configuration',
+  builder: (y) =>
+    pkgdirOption(y)
+      .option('bind', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on; anything but loopback is warned about' })
+      .option('port', { type: 'number', default: 0, describe: 'Port to listen on (0: a free one, printed)' })
+      .option('url', { type: 'string', describe: 'The URL clients use, when not the bound address (a tunnel, a DNS name)' })
+      .option('name', { type: 'string', default: 'bootstrap-binhost', describe: 'The repository name in the printed configuration' })
+      .option('priority', { type: 'number', default: 10, describe: 'The priority in the printed configuration' })
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No line per request' })
+      .check((argv) => {
+        if (!Number.isInteger(argv.port) || (argv.port as number) < 0 || (argv.port as number) > 65535) throw new Error('--port needs a whole number from 0 to 65535');
+        return true;
+      }),
+  handler: async (argv) => {
+    const { BootstrapError } = await import('../../util/errors.js');
+    const { checkRepoName } = await import('../../binhost/binrepos-conf.js');
+    const { serveBinhost } = await import('../../binhost/serve.js');
+    const nameProblem = checkRepoName(String(argv.name));
+    if (nameProblem) throw new BootstrapError('EUSAGE', `--name ${nameProblem}`);
+    const binhost = await serveBinhost(
+      {
+        pkgdir: String(argv.pkgdir),
+        host: String(argv.bind),
+        port: Number(argv.port),
+        name: String(argv.name),
+        priority: Number(argv.priority),
+        ...(argv.url !== undefined ? { url: String(argv.url) } : {}),
+      },
+      {
+        warn: (text) => process.stderr.write(`${text}\n`),
+        ...(argv.quiet ? {} : { access: (r) => process.stderr.write(`${r.remote} ${r.method} ${r.path} ${r.status} ${r.bytes}\n`) }),
+      },
+    );
+    process.stderr.write(`checked ${binhost.verdict.checks.length} packages against ${binhost.verdict.index.file}: all match; serving ${binhost.url} (Ctrl-C stops)\n`);
+    process.stdout.write(`# /etc/portage/binrepos.conf on the target (then: emerge --getbinpkgonly ATOM...)\n${binhost.conf}`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await binhost.server.close();
+  },
+};
+
+const check: CommandModule = {
+  command: 'check',
+  describe: 'Check the package index against its files (size and listed hashes), and list the packages with their digests',
+  builder: (y) => pkgdirOption(y).option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' }),
+  handler: async (argv) => {
+    const { checkPkgdir } = await import('../../binhost/check.js');
+    process.exitCode = await checkPkgdir(String(argv.pkgdir), { json: Boolean(argv.json), write: (text) => process.stdout.write(text) });
+  },
+};
+
+export const command: CommandModule = {
+  command: 'binhost <action>',
+  describe: 'Share a folder of built packages with other machines: check it, serve it over HTTP',
+  builder: (y) => y.command(serve).command(check).demandCommand(1, 'Name an action: serve or check.'),
+  handler: () => {},
+};
