@@ -2,8 +2,8 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readJournal } from '../engine/journal.js';
 import type { EngineDeps } from '../engine/session.js';
+import type { RunHooks } from '../engine/runner.js';
 import type { StepKind } from '../engine/step-kind.js';
-import { runSandboxed } from '../host/sandbox.js';
 import { createDistfilesKind } from '../steps/distfiles.js';
 import { createEmergeKind } from '../steps/emerge.js';
 import { createHandoffKind } from '../steps/handoff.js';
@@ -12,7 +12,6 @@ import { createRunKind } from '../steps/run.js';
 import { createWriteKind } from '../steps/write.js';
 import { createPackagesBuildKind } from '../steps/packages-build.js';
 import { DEFAULT_LOCK, RECIPES_DIR } from './defaults.js';
-import { runHooks } from './run-hooks.js';
 
 /** Command-line options that shape the step kinds; a run records them and resume reuses them. */
 export interface KindOptions {
@@ -43,7 +42,15 @@ export function kindOptions(argv: Record<string, unknown>, recorded: Partial<Kin
   };
 }
 
-/** The engine's dependencies: every step kind, scripts run in the sandbox, the run hooks. */
+/**
+ * The engine's dependencies: every step kind, scripts run in the sandbox, the run hooks.
+ *
+ * status, plan and why build these too, and only plan: so a step kind's module holds its schema
+ * and plan, and imports what only its run needs (the fetcher, execa, the packer) inside run().
+ * The sandbox and the run hooks (provenance) are loaded when first used, for the same reason.
+ * test/e2e/read-only-imports.test.ts checks that planning loads none of undici, execa or
+ * listr2. A new kind is created here and added to the list.
+ */
 export function engineDeps(options: KindOptions): EngineDeps {
   const kinds: StepKind<any>[] = [
     createRunKind(),
@@ -57,9 +64,18 @@ export function engineDeps(options: KindOptions): EngineDeps {
   return {
     registry: new Map(kinds.map((k) => [k.name, k])),
     recipesDir: RECIPES_DIR,
-    runScript: (request, io) =>
-      runSandboxed({ root: request.root, script: request.script, env: request.env ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}), output: io.output, signal: io.signal }),
-    hooks: (plan, work) => runHooks(plan, work, options),
+    runScript: async (request, io) => {
+      const { runSandboxed } = await import('../host/sandbox.js');
+      return runSandboxed({ root: request.root, script: request.script, env: request.env ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}), output: io.output, signal: io.signal });
+    },
+    hooks: (plan, work) => {
+      let loaded: Promise<RunHooks> | undefined;
+      const hooks = () => (loaded ??= import('./run-hooks.js').then((m) => m.runHooks(plan, work, options)));
+      return {
+        afterStep: async (step, outcome) => (await hooks()).afterStep?.(step, outcome),
+        afterRun: async () => (await (await hooks()).afterRun?.()) ?? [],
+      };
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import kleur from 'kleur';
 import { formatDuration } from '../engine/reporter.js';
 import { journalStatus } from '../engine/resume-point.js';
 import type { StatusReport } from '../engine/session.js';
-import { resumeCommand } from './run-control.js';
+import { resumeCommand } from './resume-command.js';
 
 const COLOURS: Record<string, (s: string) => string> = {
   done: kleur.green,

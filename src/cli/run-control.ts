@@ -4,7 +4,12 @@ import { listrReporter } from '../engine/progress/listr.js';
 import { plainReporter } from '../engine/progress/plain.js';
 import type { Reporter } from '../engine/reporter.js';
 import type { RunResult } from '../engine/runner.js';
-import { BootstrapError, errnoCode, isBootstrapError } from '../util/errors.js';
+import { BootstrapError } from '../util/errors.js';
+import { resumeCommand } from './resume-command.js';
+
+// In files of their own so that status imports them without the views above.
+export { endJsonOnError } from './end-json-on-error.js';
+export { resumeCommand };
 
 export interface ViewOptions {
   plain?: boolean;
@@ -48,24 +53,6 @@ function quietReporter(): Reporter {
   return { runStarting: nothing, stepSkipped: nothing, stepStarted: nothing, stepOutput: nothing, stepNote: nothing, stepFinished: nothing, stepFailed: nothing, interrupted: nothing, runEnded: async () => undefined };
 }
 
-/**
- * With --json, stdout always ends with one final line or document, also when the command fails
- * before or outside the run (a refused recipe, a missing lock): `make` builds it from the error.
- * The error is then reported on stderr as usual.
- */
-export async function endJsonOnError<T>(json: boolean, make: (error: { code: string; message: string; hint?: string }) => unknown, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    if (json) {
-      const described = isBootstrapError(error)
-        ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) }
-        : { code: errnoCode(error) ?? 'EINTERNAL', message: error instanceof Error ? error.message : String(error) };
-      process.stdout.write(`${JSON.stringify(make(described))}\n`);
-    }
-    throw error;
-  }
-}
 
 /** The last JSON line of run and resume when they fail before or outside the run. */
 export function runErrorEvent(error: { code: string; message: string; hint?: string }): Record<string, unknown> {
@@ -97,10 +84,6 @@ export function interruptSignal(): { signal: AbortSignal; dispose: () => void } 
   };
 }
 
-/** The exact command that continues this run. */
-export function resumeCommand(work: string): string {
-  return `${process.env.SUDO_USER ? 'sudo ' : ''}bootstrap resume --work ${work}`;
-}
 
 /** Prints how the run ended and returns the exit code; with --json, ends stdout with a `run-ended` line. */
 export function reportResult(result: RunResult | { status: 'nothing-to-do' }, work: string, json: boolean): number {

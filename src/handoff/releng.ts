@@ -1,7 +1,6 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { execa } from 'execa';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { RELENG_COMMIT } from './guide-edits.js';
 
@@ -47,6 +46,8 @@ export async function readReleng(source: string): Promise<Map<string, string>> {
     let dir = source;
     if (info.isFile()) {
       temp = await mkdtemp(join(tmpdir(), 'bootstrap-releng-'));
+      // Loaded here: the handoff step's plan imports this module, and only a handoff unpacks.
+      const { execa } = await import('execa');
       const untar = await execa('tar', ['-xf', source, '-C', temp, '--no-same-owner', '--no-same-permissions'], { reject: false, env: { LC_ALL: 'C' } });
       if (untar.exitCode !== 0) {
         throw new BootstrapError('EHANDOFF_RELENG', `releng ${source} is not a tar archive tar can unpack: ${String(untar.stderr).trim()}`, { hint: HINT });

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { BootstrapError, errnoCode } from '../util/errors.js';
@@ -145,6 +144,8 @@ async function spawnTied(argv: string[], request: SandboxRequest): Promise<{ exi
   const [file, ...args] = argv as [string, ...string[]];
   // Its own process group, so the terminal's Ctrl-C reaches only bootstrap, which then stops
   // the step's whole tree itself.
+  // Loaded here: planning imports this module, and only a run spawns.
+  const { execa } = await import('execa');
   const child = execa(file, args, { detached: true, stdin: 'ignore', all: true, buffer: false, reject: false, cwd: '/', env: {}, extendEnv: false });
   child.all?.on('data', (chunk: Buffer) => request.output(chunk));
   const stop = () => terminate(child.pid, (request.graceSeconds ?? 10) * 1000);

@@ -3,8 +3,6 @@ import { basename, dirname, join, posix } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { PlanContext, RunContext, StepKind, StepOutcome, StepPlan } from '../engine/step-kind.js';
-import { ensureDistfiles } from '../distfiles/ensure.js';
-import { describeEvent } from '../distfiles/progress.js';
 import { isPinned } from '../distfiles/lock-schema.js';
 import { readLock } from '../distfiles/read-lock.js';
 import { fetchCommandScript, prepareRecordLog } from '../distfiles/record.js';
@@ -117,6 +115,8 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
     },
 
     async run(spec, plan, ctx: RunContext): Promise<StepOutcome> {
+      // The fetcher and its views are loaded by a run only, not by plan or status.
+      const [{ ensureDistfiles }, { describeEvent }] = await Promise.all([import('../distfiles/ensure.js'), import('../distfiles/progress.js')]);
       // The names the plan settled on: the lock may grow during a --record run.
       const names = plan.distfiles ?? [];
       // ensureDistfiles takes no names as "the whole lock": a step that only installs the

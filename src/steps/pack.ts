@@ -3,7 +3,6 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { StepFailure, type StepKind } from '../engine/step-kind.js';
 import { DEFAULT_SEED_EXCLUDES, normalizeExcludes } from '../stage/exclude.js';
-import { packStage } from '../stage/pack-stage.js';
 import { checkEpoch, compressionFor } from '../stage/tar-command.js';
 import { BootstrapError, isBootstrapError } from '../util/errors.js';
 import { mib } from '../util/format.js';
@@ -76,6 +75,8 @@ export function createPackKind(): StepKind<Spec> {
       };
     },
     async run(spec, _plan, ctx) {
+      // The packer (and execa) is loaded by a run only, not by plan or status.
+      const { packStage } = await import('../stage/pack-stage.js');
       const s = settings(spec, ctx.stepId, ctx.root.path);
       // A run may create its own output folders, but only inside its work directory.
       if (!relative(ctx.workDir, dirname(s.out)).startsWith('..')) await mkdir(dirname(s.out), { recursive: true });

@@ -9,7 +9,7 @@ export const command: CommandModule = {
     const { engineDeps, kindOptions, recordedOptions } = await import('../engine-deps.js');
     const { runStatus } = await import('../../engine/session.js');
     const { printStatus } = await import('../print-status.js');
-    const { endJsonOnError } = await import('../run-control.js');
+    const { endJsonOnError } = await import('../end-json-on-error.js');
     const work = String(argv.work);
     // With --json, a status that cannot be read (no run here) is still one document on stdout.
     await endJsonOnError(Boolean(argv.json), (error) => ({ work, error }), async () => {

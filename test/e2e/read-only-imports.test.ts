@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cliPath, tempDir } from '../helpers/env.js';
+
+/**
+ * Read-only commands load no more than they use: `status`, `plan` and `why` plan the recipe (every
+ * step kind's module is loaded for its schema and plan), but must not load the fetcher's HTTP
+ * client, the process runner or the terminal view, which only a run uses. Checked on the module
+ * graph each command actually resolves (an ESM resolve hook that logs every URL), with the
+ * gentoo-2025 recipe, which uses every step kind.
+ */
+const RUN_ONLY = ['undici', 'execa', 'listr2'];
+
+const HOOK = `data:text/javascript,${encodeURIComponent(`
+import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`
+import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(process.env.BOOTSTRAP_TEST_MODULE_LOG, result.url + '\\\\n');
+  return result;
+}\`));
+`)}`;
+
+describe('read-only commands do not load what only a run needs (issue 15)', () => {
+  let dir: { path: string; remove: () => void };
+  beforeEach(() => {
+    dir = tempDir('bootstrap-imports-');
+  });
+  afterEach(() => dir.remove());
+
+  /** The node_modules packages the command resolved, and its exit code. */
+  function packagesLoaded(args: string[]): { packages: Set<string>; exitCode: number } {
+    const log = join(dir.path, `modules-${args[0]}.log`);
+    writeFileSync(log, '');
+    let exitCode = 0;
+    try {
+      execFileSync(process.execPath, ['--import', HOOK, cliPath, ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true', BOOTSTRAP_TEST_MODULE_LOG: log }, stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (error) {
+      exitCode = (error as { status: number }).status;
+    }
+    const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const packages = new Set(urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => p !== undefined));
+    return { packages, exitCode };
+  }
+
+  it('plan, status and why of the gentoo-2025 recipe load no undici, execa or listr2; a run-side command does (the hook sees them)', () => {
+    const work = join(dir.path, 'work');
+    const target = join(dir.path, 'target');
+    mkdirSync(join(target, 'steps'), { recursive: true });
+    mkdirSync(join(target, 'usr/libexec/gcc/i386-unknown-linux-musl'), { recursive: true });
+    writeFileSync(join(target, 'steps/manifest'), '');
+    const plan = packagesLoaded(['plan', '--recipe', 'gentoo-2025', '--work', work, '--target', target]);
+    expect(plan.packages.has('zod')).toBe(true); // the hook saw the kinds' schemas being loaded
+    for (const name of RUN_ONLY) expect(plan.packages.has(name), `plan loaded ${name}`).toBe(false);
+
+    // A journal of a run that has started: status and why plan the recipe again to compare.
+    // With --record, as the run is recorded to have been: the unpinned snapshot is then no refusal.
+    const doc = JSON.parse(execFileSync(process.execPath, [cliPath, 'plan', '--recipe', 'gentoo-2025', '--record', '--work', work, '--target', target, '--json'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } })) as {
+      recipe: Record<string, unknown>;
+      parameters: Record<string, { value: string }>;
+      phases: Array<{ steps: Array<{ id: string; fingerprint: string }> }>;
+    };
+    const steps = doc.phases.flatMap((p) => p.steps);
+    const params = Object.fromEntries(Object.entries(doc.parameters).map(([k, v]) => [k, v.value]));
+    const first = steps[0]!;
+    mkdirSync(join(work, 'logs'), { recursive: true });
+    const events = [
+      { type: 'run-started', tool: 'bootstrap', journalVersion: 1, time: new Date().toISOString(), runId: 'imports', recipe: doc.recipe, params, given: { target }, steps: steps.map((s) => s.id), options: { record: true } },
+      { type: 'step-started', time: '', step: first.id, attempt: 1, fingerprint: first.fingerprint, log: join(work, 'logs', first.id) },
+      { type: 'step-finished', time: '', step: first.id, attempt: 1, fingerprint: first.fingerprint, durationMs: 1, log: join(work, 'logs', first.id), logDigest: '0', outcome: {} },
+    ];
+    writeFileSync(join(work, 'journal.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+
+    const status = packagesLoaded(['status', '--work', work]);
+    expect(status.exitCode).toBe(0);
+    expect(status.packages.has('zod')).toBe(true);
+    for (const name of RUN_ONLY) expect(status.packages.has(name), `status loaded ${name}`).toBe(false);
+
+    const why = packagesLoaded(['why', first.id, '--work', work]);
+    expect(why.exitCode).toBe(0);
+    for (const name of RUN_ONLY) expect(why.packages.has(name), `why loaded ${name}`).toBe(false);
+
+    // The same hook does see them when a command needs them: fetch loads the HTTP client.
+    const lock = join(dir.path, 'empty.lock');
+    writeFileSync(lock, JSON.stringify({ lockfileVersion: 1, distfiles: {} }));
+    expect(packagesLoaded(['fetch', '--lock', lock, '--dest', join(dir.path, 'store')]).packages.has('undici')).toBe(true);
+  });
+});
