@@ -4,6 +4,7 @@ import type { LockEntry } from '../distfiles/lock-schema.js';
 import { BootstrapError } from '../util/errors.js';
 import { auditInputs, scanToChecks } from './audit-inputs.js';
 import { auditLock } from './audit-lock.js';
+import { auditPkgdir } from './audit-pkgdir.js';
 import { auditRun } from './audit-run.js';
 import { auditStage } from './audit-stage.js';
 import { verifyProvenance } from './provenance.js';
@@ -18,6 +19,8 @@ export interface AuditOptions {
   workDir?: string;
   stagePath?: string;
   provenancePath?: string;
+  /** Binary package folders to check against their index and tie to the runs in workDir. */
+  pkgdirs?: string[];
   /** Extra files to scan for binaries without a lock entry (`--scan`). */
   scan?: string[];
   strict: boolean;
@@ -46,8 +49,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     report.seeds = lock.seeds;
     report.checks.push(...lock.checks);
     entries = lock.entries;
-  } else if (!options.workDir && !options.stagePath && !options.provenancePath && !options.scan?.length) {
-    throw new BootstrapError('EAUDITNOTHING', `nothing to audit: no ${options.lockPath} here and no --work, --stage, --provenance or --scan`, {
+  } else if (!options.workDir && !options.stagePath && !options.provenancePath && !options.scan?.length && !options.pkgdirs?.length) {
+    throw new BootstrapError('EAUDITNOTHING', `nothing to audit: no ${options.lockPath} here and no --work, --stage, --provenance, --pkgdir or --scan`, {
       hint: 'Run in the project directory, or give --lock FILE (and --distdir, --work, --stage as needed).',
     });
   }
@@ -88,6 +91,9 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         ...known,
       })),
     );
+  }
+  for (const pkgdir of options.pkgdirs ?? []) {
+    report.checks.push(...(await auditPkgdir(pkgdir, { strict: options.strict, ...(options.workDir !== undefined ? { workDir: options.workDir } : {}) })).checks);
   }
   if (stage) {
     report.checks.push(...stage.checks);

@@ -9,6 +9,7 @@ export const command: CommandModule = {
       .option('distdir', { type: 'string', describe: 'Verify and scan the distfiles in this directory' })
       .option('work', { type: 'string', describe: "Audit the run in this work directory: journal, distfiles used, provenance" })
       .option('stage', { type: 'string', describe: 'Audit this seed stage3: digests, provenance subject, var/db/pkg' })
+      .option('pkgdir', { type: 'string', array: true, describe: 'Check this folder of built packages against its index and say which run of --work built each (repeatable)' })
       .option('provenance', { type: 'string', describe: 'The provenance document (default: the one the run wrote / beside the stage)' })
       .option('scan', { type: 'string', array: true, describe: 'Also scan these files for prebuilt binaries (repeatable)' })
       .option('max-depth', { type: 'number', describe: 'How many levels of archives inside archives to open' })
@@ -31,6 +32,7 @@ export const command: CommandModule = {
       stagePath: str('stage'),
       provenancePath: str('provenance'),
       scan: (argv.scan as string[] | undefined)?.map(String),
+      pkgdirs: (argv.pkgdir as string[] | undefined)?.map(String),
       strict: Boolean(argv.strict),
       ...(maxDepth !== undefined ? { maxDepth } : {}),
     });

@@ -52,10 +52,17 @@ const serve: CommandModule = {
 const check: CommandModule = {
   command: 'check',
   describe: 'Check the package index against its files (size and listed hashes), and list the packages with their digests',
-  builder: (y) => pkgdirOption(y).option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' }),
+  builder: (y) =>
+    pkgdirOption(y)
+      .option('work', { type: 'string', describe: "Also say which step of the run in this work directory built each package" })
+      .option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' }),
   handler: async (argv) => {
     const { checkPkgdir } = await import('../../binhost/check.js');
-    process.exitCode = await checkPkgdir(String(argv.pkgdir), { json: Boolean(argv.json), write: (text) => process.stdout.write(text) });
+    process.exitCode = await checkPkgdir(String(argv.pkgdir), {
+      json: Boolean(argv.json),
+      ...(argv.work !== undefined ? { workDir: String(argv.work) } : {}),
+      write: (text) => process.stdout.write(text),
+    });
   },
 };
 
