@@ -7,6 +7,7 @@ import type { StepKind } from '../engine/step-kind.js';
 import { createDistfilesKind } from '../steps/distfiles.js';
 import { createEmergeKind } from '../steps/emerge.js';
 import { createHandoffKind } from '../steps/handoff.js';
+import { createLiveBootstrapKind } from '../steps/live-bootstrap.js';
 import { createPackKind } from '../steps/pack.js';
 import { createRunKind } from '../steps/run.js';
 import { createWriteKind } from '../steps/write.js';
@@ -60,6 +61,7 @@ export function engineDeps(options: KindOptions): EngineDeps {
     createHandoffKind(),
     createPackagesBuildKind(),
     createEmergeKind(),
+    createLiveBootstrapKind({ lockPath: options.lock, storeDir: options.distdir, mirrors: options.mirrors }),
   ];
   return {
     registry: new Map(kinds.map((k) => [k.name, k])),

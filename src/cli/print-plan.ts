@@ -50,6 +50,7 @@ export function printPlan(plan: Plan, options: { json: boolean; scripts?: boolea
           distfiles: s.plan.distfiles ?? [],
         })),
       })),
+      omitted: plan.omitted,
       refusals,
     };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
@@ -77,6 +78,7 @@ function summary(plan: Plan, refusals: PlanRefusal[]): string[] {
   for (const phase of plan.phases) {
     out.push(`  ${phase.id} (${phase.steps.length} step${phase.steps.length === 1 ? '' : 's'}): ${phase.steps.map((s) => s.id).join(', ')}`);
   }
+  for (const phase of plan.omitted) out.push(`  ${phase.id}: left out, ${phase.reason}`);
   out.push('', kleur.bold('Roots'));
   const width = Math.max(...Object.keys(plan.roots).map((n) => n.length)) + 1;
   for (const r of Object.values(plan.roots)) {

@@ -144,6 +144,7 @@ const eventSchema = z.discriminatedUnion('type', [
     outcome: z.looseObject({
       artifacts: z.array(z.looseObject({ path: text, integrity: text, size: z.number().int().nonnegative() })).optional(),
       distfiles: strings.optional(),
+      materials: z.array(z.looseObject({ name: text, digest: strings })).optional(),
     }),
     inputs: strings.optional(),
     texts: strings.optional(),

@@ -31,7 +31,11 @@ export function builtins(work: string, recipeDir: string): Builtins {
   };
 }
 
-export type ParamSource = 'builtin' | 'default' | 'set' | 'detected' | 'missing';
+/**
+ * `frozen`: the value an earlier run of the same work directory resolved (resume).
+ * `deferred`: the default, until an earlier phase makes what the parameter is detected from.
+ */
+export type ParamSource = 'builtin' | 'default' | 'set' | 'frozen' | 'detected' | 'deferred' | 'missing';
 
 export interface ResolvedParams {
   values: Record<string, string>;
@@ -41,6 +45,11 @@ export interface ResolvedParams {
 export interface ResolveOptions {
   builtins: Builtins;
   given: Readonly<Record<string, string>>;
+  /**
+   * Values an earlier run resolved (a resume): they come after `given` and before detection and
+   * defaults, so a resumed run keeps its values while only what was given counts as `set`.
+   */
+  frozen?: Readonly<Record<string, string>>;
   /** Planning only: a parameter with no value becomes `<name>` instead of an error. */
   allowMissing?: boolean;
 }
@@ -87,10 +96,14 @@ export function resolveParams(recipe: LoadedRecipe, options: ResolveOptions): Re
     let value: string | undefined;
     let source: ParamSource = 'set';
     if (name in options.given) value = options.given[name];
+    else if (options.frozen && name in options.frozen) {
+      value = options.frozen[name];
+      source = 'frozen';
+    }
     if (value === undefined && def.detect) {
       const glob = def.detect.glob;
       const usable = placeholders(glob).every((ref) => !(ref in defs) || resolveOne(ref, [...chain, name]) !== missing(ref));
-      if (usable) {
+      if (usable && !detectionPutOff(glob, renderWith(glob, 'detect'), def.default !== undefined)) {
         const pattern = renderWith(glob, 'detect');
         try {
           value = detect(pattern, name);
@@ -109,7 +122,7 @@ export function resolveParams(recipe: LoadedRecipe, options: ResolveOptions): Re
     }
     if (value === undefined && def.default !== undefined) {
       value = renderWith(def.default, 'default');
-      source = 'default';
+      source = def.detect ? 'deferred' : 'default';
     }
     if (value === undefined) {
       if (!options.allowMissing) {
@@ -125,7 +138,8 @@ export function resolveParams(recipe: LoadedRecipe, options: ResolveOptions): Re
         hint: `Give a value matching ${def.pattern} with --set ${name}=VALUE.`,
       });
     }
-    if (def.type === 'directory' && source !== 'missing' && !statSync(value, { throwIfNoEntry: false })?.isDirectory()) {
+    // A default (or the frozen default of a resumed run) may name a directory the run makes.
+    if (def.type === 'directory' && (source === 'set' || source === 'detected') && !statSync(value, { throwIfNoEntry: false })?.isDirectory()) {
       throw new BootstrapError('EPARAM', `parameter ${name}: ${value} is not a directory${def.description ? ` (${def.description})` : ''}`, {
         hint: `Give an existing directory with ${name === 'target' ? '--target DIR' : `--set ${name}=DIR`}.`,
       });
@@ -148,6 +162,19 @@ export function resolveParams(recipe: LoadedRecipe, options: ResolveOptions): Re
     } catch {
       return undefined;
     }
+  };
+
+  /**
+   * Detection waits for the run when there is nothing to look at yet: the folder the glob
+   * searches does not exist, every parameter it uses has its default (so an earlier phase of
+   * the run makes that folder), and there is a default to use meanwhile.
+   */
+  const detectionPutOff = (glob: string, pattern: string, hasDefault: boolean): boolean => {
+    if (!hasDefault) return false;
+    if (!placeholders(glob).every((ref) => !(ref in defs) || sources[ref] === 'default' || sources[ref] === 'frozen')) return false;
+    const star = pattern.indexOf('*');
+    const folder = star < 0 ? pattern : pattern.slice(0, pattern.lastIndexOf('/', star) + 1);
+    return !existsSync(folder);
   };
 
   for (const name of Object.keys(defs)) resolveOne(name, [`parameters.${name}`]);

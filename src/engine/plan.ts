@@ -29,6 +29,8 @@ export interface Plan {
   roots: Record<string, Root>;
   phases: Array<{ id: string; title: string; steps: PlannedStep[] }>;
   steps: PlannedStep[];
+  /** Phases left out (`unless_set`), with why. */
+  omitted: Array<{ id: string; title: string; reason: string }>;
 }
 
 export const HOST_ROOT: Root = Object.freeze({ name: 'host', path: '/', host: true, shell: ['/bin/bash'], prelude: '', preflightPrelude: '', env: {} });
@@ -47,7 +49,19 @@ export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, re
   const roots = Object.fromEntries(Object.entries(real).map(([name, root]) => [name, map(root)]));
   const phases: Plan['phases'] = [];
   const steps: PlannedStep[] = [];
+  const omitted: Plan['omitted'] = [];
   for (const [p, phase] of recipe.file.phases.entries()) {
+    if (phase.unless_set !== undefined) {
+      if (!(phase.unless_set in recipe.file.parameters)) {
+        throw new BootstrapError('ERECIPE', `${recipe.locate(['phases', p, 'unless_set'])}: phase ${phase.id}: unless_set names ${phase.unless_set}, which is not a parameter of this recipe`, {
+          hint: `Its parameters are: ${Object.keys(recipe.file.parameters).sort().join(', ') || 'none'}.`,
+        });
+      }
+      if (params.sources[phase.unless_set] === 'set') {
+        omitted.push({ id: phase.id, title: phase.title ?? phase.id, reason: `${phase.unless_set} is given (${values[phase.unless_set]})` });
+        continue;
+      }
+    }
     const planned: PlannedStep[] = [];
     for (const [s, def] of phase.steps.entries()) {
       const at = ['phases', p, 'steps', s];
@@ -100,7 +114,7 @@ export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, re
     }
     phases.push({ id: phase.id, title: phase.title ?? phase.id, steps: planned });
   }
-  return { recipe, params, roots, phases, steps };
+  return { recipe, params, roots, phases, steps, omitted };
 }
 
 function resolveRoots(recipe: LoadedRecipe, values: Record<string, string>): Record<string, Root> {

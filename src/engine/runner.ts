@@ -38,6 +38,11 @@ export interface ExecuteOptions {
   hooks?: RunHooks;
   /** Aborted with the signal name (SIGINT or SIGTERM) as reason. */
   signal: AbortSignal;
+  /**
+   * Plans the recipe again; called after each finished step while a parameter's detection is
+   * put off (`deferred`), so the steps after the phase that made its folder use the detected value.
+   */
+  replan?: () => Promise<Plan>;
 }
 
 export type RunResult =
@@ -49,12 +54,14 @@ export type RunResult =
 const TAIL_LINES = 30;
 
 export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
-  const { plan, journal, reporter, signal } = options;
+  const { journal, reporter, signal } = options;
+  let plan = options.plan;
   const logDir = join(options.workDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   for (const step of plan.steps.slice(0, options.startIndex)) reporter.stepSkipped(step, 'done earlier, unchanged');
 
-  for (const step of plan.steps.slice(options.startIndex)) {
+  for (let index = options.startIndex; index < plan.steps.length; index++) {
+    const step = plan.steps[index]!;
     if (signal.aborted) return interrupted(options, null);
     const attempt = Math.max(options.state?.steps.get(step.id)?.attempts ?? 0, lastLoggedAttempt(logDir, step.id)) + 1;
     const logPath = join(logDir, `${String(step.index + 1).padStart(3, '0')}-${step.id}.${attempt}.log`);
@@ -99,11 +106,23 @@ export async function executePlan(options: ExecuteOptions): Promise<RunResult> {
     journal.append({ type: 'step-finished', time, step: step.id, attempt, fingerprint: step.fingerprint, durationMs, log: logPath, logDigest: await sha256File(logPath), outcome: outcome ?? {}, inputs: inputDigests(inputs), texts: inputTexts(inputs) });
     reporter.stepFinished(step, durationMs);
     await options.hooks?.afterStep?.(step, outcome ?? {});
+    if (options.replan && Object.values(plan.params.sources).includes('deferred')) plan = await replanned(plan, options.replan);
     if (options.until === step.id && step.index < plan.steps.length - 1) return { status: 'paused', after: step.id };
   }
   const documents = (await options.hooks?.afterRun?.()) ?? [];
   journal.append({ type: 'run-finished', time: new Date().toISOString(), documents });
   return { status: 'finished', documents };
+}
+
+/**
+ * The plan again, now that a finished step may have made what a deferred parameter is detected
+ * from. Only values change, never the steps, so the run goes on at the same index.
+ */
+async function replanned(plan: Plan, replan: () => Promise<Plan>): Promise<Plan> {
+  const next = await replan();
+  const same = next.steps.length === plan.steps.length && next.steps.every((s, i) => s.id === plan.steps[i]!.id);
+  if (!same) throw new BootstrapError('EREPLAN', 'planning the recipe again after a detected parameter changed the steps to run', { hint: 'A phase left out or added by unless_set cannot depend on a detected parameter.' });
+  return next;
 }
 
 /**

@@ -71,7 +71,7 @@ export async function startRun(request: PlanRequest & RunControl & { fresh?: boo
     const journal = JournalWriter.open(work);
     try {
       journal.append(runStartedEvent(plan, request.given, request.options));
-      const result = await execute(plan, work, journal, 0, request, deps, previous ?? undefined);
+      const result = await execute(plan, work, journal, 0, request, deps, previous ?? undefined, () => planRecipe({ ...request, work, allowMissing: false }, deps));
       return { plan, result };
     } finally {
       journal.close();
@@ -90,7 +90,8 @@ export function runStartedEvent(plan: Plan, given: Record<string, string>, optio
     time: new Date().toISOString(),
     runId: randomUUID(),
     recipe: { name: plan.recipe.file.name, version: plan.recipe.file.version, path: plan.recipe.path, digest: plan.recipe.digest },
-    params: plan.params.values,
+    // A parameter whose detection waits for the run is not frozen: a resume detects it.
+    params: Object.fromEntries(Object.entries(plan.params.values).filter(([k]) => plan.params.sources[k] !== 'deferred')),
     given,
     steps: plan.steps.map((s) => s.id),
     ...(options ? { options } : {}),
@@ -126,7 +127,7 @@ export async function resumeRun(request: ResumeRequest, deps: EngineDeps): Promi
         given: request.given,
         steps: plan.steps.map((s) => s.id),
       });
-      const result = await execute(plan, work, journal, point.startIndex, request, deps, state);
+      const result = await execute(plan, work, journal, point.startIndex, request, deps, state, () => planFromJournal(state, work, request.given, deps));
       return { plan, result, point };
     } finally {
       journal.close();
@@ -194,7 +195,7 @@ export async function runStatus(workDir: string, deps: EngineDeps): Promise<Stat
  * `previous` is the run so far (resume) or the run a --fresh run replaces: its durations are the
  * estimates, and attempt numbers go on from it, so no log file is ever reused.
  */
-async function execute(plan: Plan, work: string, journal: JournalWriter, startIndex: number, control: RunControl, deps: EngineDeps, previous: RunState | undefined): Promise<RunResult> {
+async function execute(plan: Plan, work: string, journal: JournalWriter, startIndex: number, control: RunControl, deps: EngineDeps, previous: RunState | undefined, replan: () => Promise<Plan>): Promise<RunResult> {
   const estimates = new Map<string, number>();
   for (const s of previous?.steps.values() ?? []) if (s.finished) estimates.set(s.id, s.finished.durationMs);
   control.reporter.runStarting({ steps: plan.steps, startIndex, estimates });
@@ -208,6 +209,7 @@ async function execute(plan: Plan, work: string, journal: JournalWriter, startIn
       reporter: control.reporter,
       runScript: deps.runScript,
       signal: control.signal,
+      replan,
       ...(control.until ? { until: control.until } : {}),
       ...(deps.hooks ? { hooks: deps.hooks(plan, work) } : {}),
     });
@@ -223,7 +225,9 @@ export async function planFromJournal(state: RunState, work: string, given: Reco
   const frozen = state.params;
   const fixed = Object.fromEntries(Object.keys(host).map((k) => [k, k === 'work' || k === 'recipe_dir' ? host[k as keyof Builtins] : (frozen[k] ?? host[k as keyof Builtins])])) as unknown as Builtins;
   const declared = Object.fromEntries(Object.entries(frozen).filter(([k]) => k in recipe.file.parameters));
-  const params = resolveParams(recipe, { builtins: fixed, given: { ...declared, ...given } });
+  // What the run was given stays given (a phase left out for it stays out); the rest is frozen.
+  const wasGiven = Object.fromEntries(Object.keys(state.given).filter((k) => k in declared).map((k) => [k, declared[k]!]));
+  const params = resolveParams(recipe, { builtins: fixed, given: { ...wasGiven, ...given }, frozen: declared });
   return buildPlan(recipe, params, deps.registry);
 }
 

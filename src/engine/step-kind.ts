@@ -118,6 +118,11 @@ export interface StepOutcome {
   artifacts?: StepArtifact[];
   /** Distfiles the step placed or used, by name → SRI integrity (for provenance). */
   distfiles?: Record<string, string>;
+  /**
+   * Other inputs the step used, named by a digest that is not a file hash (for provenance):
+   * e.g. a source tree by its git commit (`{ gitCommit: '<40 hex>' }`), with its lock entry.
+   */
+  materials?: Array<{ name: string; uri?: string; digest: Record<string, string>; lockEntry?: string; path?: string }>;
 }
 
 /** Thrown by a kind when its step fails (as opposed to a bug or bad input). */

@@ -54,6 +54,12 @@ export const phaseSchema = z
   .object({
     id: slug,
     title: z.string().optional(),
+    /**
+     * Leave the phase out when this parameter is given (`--set name=…`, `--name …`) to the run:
+     * e.g. a phase that builds what the parameter's default names, skipped when the user brings
+     * one of their own.
+     */
+    unless_set: paramName.optional(),
     steps: z.array(stepSchema).min(1),
   })
   .strict();
