@@ -66,9 +66,41 @@ const check: CommandModule = {
   },
 };
 
+const sync: CommandModule = {
+  command: 'sync [args..]',
+  describe: "Build packages in the binhost environment and install them on a target from it, after giving the target the environment's configuration (arguments after --)",
+  builder: (y) =>
+    y
+      .positional('args', { type: 'string', array: true, describe: 'Atoms and options for both sides, after --' })
+      .option('binhost-root', { type: 'string', demandOption: true, describe: "The environment that builds the packages, with the target's configuration" })
+      .option('pkgdir', { type: 'string', describe: 'Where the packages go (default: <binhost-root>/var/cache/binpkgs)' })
+      .option('target-root', { type: 'string', describe: 'A target on this machine, as a folder' })
+      .option('ssh', { type: 'string', describe: 'A target over ssh, as USER@HOST' })
+      .option('emerge', { type: 'string', default: 'emerge', describe: 'The package manager command on this machine' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Only print the commands' })
+      .parserConfiguration({ 'populate--': true }),
+  handler: async (argv) => {
+    const { runSync } = await import('../../binhost/sync.js');
+    const str = (key: string) => (argv[key] === undefined ? undefined : String(argv[key]));
+    const args = [...((argv.args as string[] | undefined) ?? []), ...((argv['--'] as string[] | undefined) ?? [])].map(String);
+    process.exitCode = await runSync(
+      {
+        binhostRoot: String(argv['binhost-root']),
+        emerge: String(argv.emerge),
+        args,
+        dryRun: Boolean(argv['dry-run']),
+        ...(str('pkgdir') !== undefined ? { pkgdir: str('pkgdir')! } : {}),
+        ...(str('target-root') !== undefined ? { targetRoot: str('target-root')! } : {}),
+        ...(str('ssh') !== undefined ? { ssh: str('ssh')! } : {}),
+      },
+      (text) => process.stderr.write(`${text}\n`),
+    );
+  },
+};
+
 export const command: CommandModule = {
   command: 'binhost <action>',
-  describe: 'Share a folder of built packages with other machines: check it, serve it over HTTP',
-  builder: (y) => y.command(serve).command(check).demandCommand(1, 'Name an action: serve or check.'),
+  describe: 'Share a folder of built packages with other machines: check it, serve it over HTTP, keep a target in sync with it',
+  builder: (y) => y.command(serve).command(check).command(sync).demandCommand(1, 'Name an action: serve, check or sync.'),
   handler: () => {},
 };
