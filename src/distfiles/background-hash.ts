@@ -31,7 +31,7 @@ parentPort.on('message', (message) => {
 `;
 
 /** Bytes handed to the worker and not yet hashed, past which `update` waits. */
-const MAX_PENDING = 8 << 20;
+const MAX_PENDING = 4 << 20;
 
 /**
  * Workers left by finished files, reused by the next (starting a thread costs tens of
@@ -50,7 +50,7 @@ function takeWorker(): Worker {
  * Digests computed on a worker thread, so that hashing a download runs beside the parsing
  * and writing on the main thread instead of after them (sha512 at 1 MiB takes ~2 ms per
  * chunk: on one thread it, not the network, sets the pace). Chunks are hashed in order;
- * `update` waits while more than 8 MiB are pending.
+ * `update` waits while more than 4 MiB are pending.
  */
 export class BackgroundHash {
   private readonly worker: Worker;

@@ -35,8 +35,8 @@ export interface ResumeState {
 }
 
 /** Bytes waiting for the disk at which a pausable response is paused, and resumed again. */
-const PAUSE_AT = 16 << 20;
-const RESUME_AT = 4 << 20;
+const PAUSE_AT = 4 << 20;
+const RESUME_AT = 2 << 20;
 
 /**
  * One GET of `url` into the partial file, resuming from its current size with Range, written
@@ -53,7 +53,7 @@ const RESUME_AT = 4 << 20;
  * dropped and resumed with Range, or, from a server that cannot resume, simply kept in memory.
  */
 export async function downloadHttp(job: HttpDownload): Promise<void> {
-  const queue = new ByteQueue(job.maxQueuedBytes);
+  const queue = new ByteQueue(job.maxQueuedBytes, CHUNK_BYTES);
   const validator = job.resumeState.validator;
   let controller: Dispatcher.DispatchController | undefined;
   let settled = false;
@@ -147,7 +147,7 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
     for (;;) {
       let chunk: Buffer | null;
       try {
-        chunk = await queue.take(CHUNK_BYTES);
+        chunk = await queue.take();
       } catch (error) {
         throw classifyError(error);
       }

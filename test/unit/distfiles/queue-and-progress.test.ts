@@ -3,33 +3,54 @@ import { ByteQueue } from '../../../src/distfiles/byte-queue.js';
 import { FetchProgress, describeEvent } from '../../../src/distfiles/progress.js';
 
 describe('ByteQueue', () => {
-  it('hands out up to max bytes in order, then the rest at the end', async () => {
-    const queue = new ByteQueue(10);
+  it('hands out full pieces in order, then the rest at the end', async () => {
+    const queue = new ByteQueue(10, 8);
     expect(queue.push(Buffer.from('abcdef'))).toBe(true);
     expect(queue.push(Buffer.from('ghijkl'))).toBe(false);
-    expect(String(await queue.take(8))).toBe('abcdefgh');
-    const pending = queue.take(8);
+    expect(String(await queue.take())).toBe('abcdefgh');
+    const pending = queue.take();
     queue.end();
     expect(String(await pending)).toBe('ijkl');
-    expect(await queue.take(8)).toBeNull();
+    expect(await queue.take()).toBeNull();
+  });
+
+  it('waits for a full piece before handing one out', async () => {
+    const queue = new ByteQueue(100, 4);
+    queue.push(Buffer.from('ab'));
+    let taken: Buffer | null | undefined;
+    void queue.take().then((b) => (taken = b));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(taken).toBeUndefined();
+    queue.push(Buffer.from('cdefghij'));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(String(taken)).toBe('abcd');
+    expect(String(await queue.take())).toBe('efgh');
+    expect(queue.bytes).toBe(2);
   });
 
   it('gives queued data before the error that ended the body', async () => {
     const queue = new ByteQueue(100);
     queue.push(Buffer.from('xyz'));
     queue.fail(new Error('reset'));
-    expect(String(await queue.take(1 << 20))).toBe('xyz');
-    await expect(queue.take(1 << 20)).rejects.toThrow('reset');
+    expect(String(await queue.take())).toBe('xyz');
+    await expect(queue.take()).rejects.toThrow('reset');
   });
 
-  it('returns a buffer of its own, not one of the pushed chunks', async () => {
-    const queue = new ByteQueue(100);
+  it('copies what is pushed at once: the pushed chunk (a view of a socket buffer) is not kept', async () => {
+    const queue = new ByteQueue(100, 8);
     const chunk = Buffer.from('only');
     queue.push(chunk);
-    queue.end();
-    const taken = await queue.take(100);
     chunk.write('XXXX');
-    expect(String(taken)).toBe('only');
+    queue.end();
+    expect(String(await queue.take())).toBe('only');
+  });
+
+  it('hands out full pieces that own their memory whole (so they can be moved to the hashing worker)', async () => {
+    const queue = new ByteQueue(1 << 20, 1024);
+    queue.push(Buffer.alloc(2048, 7));
+    const piece = (await queue.take())!;
+    expect(piece.byteOffset).toBe(0);
+    expect(piece.buffer.byteLength).toBe(1024);
   });
 });
 
