@@ -16,6 +16,8 @@ export interface AuditOptions {
   /** False when lockPath is only the default: a missing default lock then skips the lock checks. */
   lockGiven: boolean;
   distdir?: string;
+  /** A live-bootstrap output to check against the lock (`--target`). */
+  targetDir?: string;
   workDir?: string;
   stagePath?: string;
   provenancePath?: string;
@@ -36,7 +38,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   const report: AuditReport = { seeds: [], checks: [], findings: [], unscanned: [], summary: { pass: 0, warn: 0, fail: 0 } };
   // Distfiles are only verifiable against a lock; a run can be audited without one (its
   // distfile checks then warn), and so can a stage or a provenance document.
-  const needsLock = options.distdir !== undefined;
+  const needsLock = options.distdir !== undefined || options.targetDir !== undefined;
   const lockExists = await access(options.lockPath).then(() => true, () => false);
   let entries: Map<string, LockEntry> | undefined;
   if (options.lockGiven || lockExists || needsLock) {
@@ -61,6 +63,13 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     report.checks.push(...inputs.checks);
     report.findings.push(...inputs.findings);
     report.unscanned.push(...inputs.unscanned);
+  }
+  if (options.targetDir !== undefined) {
+    const { auditLiveBootstrapTarget } = await import('./audit-live-bootstrap.js');
+    const target = await auditLiveBootstrapTarget(resolve(options.targetDir), options.lockPath, entries!, { ...scanOptions, ...(options.distdir ? { storeDir: options.distdir } : {}) });
+    report.checks.push(...target.checks);
+    report.findings.push(...target.findings);
+    report.unscanned.push(...target.unscanned);
   }
   for (const file of options.scan ?? []) {
     const scanned = await scanToChecks(file, file, undefined, scanOptions);

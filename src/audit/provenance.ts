@@ -48,6 +48,8 @@ export interface ProvenanceInput {
   steps: Array<{ id: string; fingerprint: string; durationMs: number; log: string; logDigest: string }>;
   /** Every distfile a step used, with its lock integrity (SRI) and URLs. */
   distfiles: Array<{ name: string; integrity: string; urls: string[] }>;
+  /** Other inputs named by a digest that is not a file hash, e.g. a source tree by git commit (StepOutcome.materials). */
+  materials?: Array<{ name: string; uri?: string; digest: Record<string, string>; lockEntry?: string; path?: string }>;
   /**
    * What the chain started from: e.g. `{ name: 'live-bootstrap target', digest: { sha256: <hex of
    * its /steps/manifest> }, lockEntry: '<lock name of the live-bootstrap source>' }`. Leave the
@@ -136,6 +138,14 @@ export function buildProvenance(input: ProvenanceInput): InTotoStatement {
     digest: integrityToDigestSet(d.integrity),
     annotations: { kind: 'distfile', integrity: d.integrity, urls: d.urls },
   }));
+  for (const m of input.materials ?? []) {
+    dependencies.push({
+      name: m.name,
+      ...(m.uri ? { uri: m.uri } : {}),
+      digest: m.digest,
+      annotations: { kind: 'material', ...(m.lockEntry ? { lockEntry: m.lockEntry } : {}), ...(m.path !== undefined ? { path: m.path } : {}) },
+    });
+  }
   if (input.startingPoint) {
     const s = input.startingPoint;
     dependencies.push({
@@ -389,6 +399,13 @@ function verifyAgainstLock(lock: ReadonlyMap<string, LockEntry>, predicate: Slsa
     if (!entry) add(name, 'starting-point', 'fail', `names lock entry ${entryName}, which the lock does not have`);
     else if (entry.integrity === null) add(name, 'starting-point', 'warn', `built from ${entryName}, which is unpinned in the lock`);
     else add(name, 'starting-point', 'pass', `built from ${entryName} (${entry.kind}), pinned in the lock`);
+  }
+  for (const dep of predicate.buildDefinition.resolvedDependencies.filter((d) => d.annotations?.kind === 'material' && typeof d.annotations.lockEntry === 'string')) {
+    const name = String(dep.annotations!.lockEntry);
+    const pinned = (lock.get(name) as (LockEntry & { git?: { commit: string } }) | undefined)?.git?.commit;
+    if (pinned === undefined) add(name, 'material', 'fail', 'the run used this tree but the lock pins no commit for it');
+    else if (pinned !== dep.digest?.gitCommit) add(name, 'material', 'fail', `the run used commit ${dep.digest?.gitCommit}, the lock pins ${pinned}`);
+    else add(name, 'material', 'pass', `commit ${pinned.slice(0, 12)} as the lock pins it`);
   }
   for (const dep of predicate.buildDefinition.resolvedDependencies.filter((d) => d.annotations?.kind === 'distfile')) {
     const name = dep.name ?? '(unnamed)';

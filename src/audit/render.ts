@@ -7,6 +7,7 @@ function mark(status: CheckStatus): string {
 const SECTIONS: Array<[Section, string]> = [
   ['lock', 'Lock'],
   ['inputs', 'Inputs'],
+  ['target', 'live-bootstrap target'],
   ['run', 'Run'],
   ['provenance', 'Provenance'],
   ['stage', 'Stage'],

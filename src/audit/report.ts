@@ -1,7 +1,7 @@
 import type { BinaryFinding, UnscannedMember } from './scan-archive.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
-export type Section = 'lock' | 'inputs' | 'run' | 'provenance' | 'stage';
+export type Section = 'lock' | 'inputs' | 'target' | 'run' | 'provenance' | 'stage';
 
 /** One verdict of the audit: what was checked, on what, the outcome and why. */
 export interface Check {

@@ -47,6 +47,7 @@ async function writeRunProvenance(plan: Plan, work: string, options: KindOptions
 
   const artifacts: StepArtifact[] = [];
   const used = new Map<string, string>();
+  const materials: NonNullable<ProvenanceInput['materials']> = [];
   const steps: ProvenanceInput['steps'] = [];
   for (const step of plan.steps) {
     const finished = state.steps.get(step.id)?.finished;
@@ -54,6 +55,7 @@ async function writeRunProvenance(plan: Plan, work: string, options: KindOptions
     steps.push({ id: step.id, fingerprint: finished.fingerprint, durationMs: finished.durationMs, log: finished.log, logDigest: finished.logDigest });
     artifacts.push(...(finished.outcome.artifacts ?? []));
     for (const [name, integrity] of Object.entries(finished.outcome.distfiles ?? {})) used.set(name, integrity);
+    materials.push(...(finished.outcome.materials ?? []));
   }
   const lock = used.size > 0 ? await readLock(options.lock) : undefined;
   const distfiles = [...used].map(([name, integrity]) => ({ name, integrity, urls: lock?.distfiles[name]?.urls ?? [] }));
@@ -69,6 +71,7 @@ async function writeRunProvenance(plan: Plan, work: string, options: KindOptions
     finishedAt: new Date().toISOString(),
     steps,
     distfiles,
+    materials,
     artifacts,
     ...(await startingPoint(plan)),
     journal: await describeJournal(work),

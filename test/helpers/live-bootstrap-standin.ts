@@ -16,6 +16,8 @@ export interface StandinFixture {
   lock: string;
   recipe: string;
   topCommit: string;
+  /** The lock's name of live-bootstrap's own snapshot. */
+  topName: string;
   seedsCommit: string;
   /** Package files in build order, as SHA256SUMS.pkgs names them. */
   packages: string[];
@@ -57,7 +59,9 @@ export function makeStandinFixture(dir: string, options: { recipeTail?: string }
   const seeds = join(dir, 'repos', 'bootstrap-seeds');
   const store = join(dir, 'store');
   mkdirSync(store, { recursive: true });
-  const source = `pretend source of alpha 1.0\n`;
+  // A real (tiny) source tarball: the audit opens it and finds no binaries.
+  write(join(dir, 'alpha-src/alpha-1.0/configure'), '#!/bin/sh\necho configured\n');
+  const source = execFileSync('tar', ['--create', '--gzip', '--file', '-', '--directory', join(dir, 'alpha-src'), 'alpha-1.0']);
 
   mkdirSync(top, { recursive: true });
   copyFileSync(join(projectRoot, 'test/fixtures/live-bootstrap-standin/rootfs.py'), join(top, 'rootfs.py'));
@@ -136,5 +140,5 @@ phases:
           echo "next phase on $t with {{raw:lb_chost}}"
           test -d "$t/usr/libexec/gcc/{{raw:lb_chost}}"
 ${options.recipeTail ?? ''}`);
-  return { store, lock: lockPath, recipe, topCommit, seedsCommit, packages };
+  return { store, lock: lockPath, recipe, topCommit, topName, seedsCommit, packages };
 }

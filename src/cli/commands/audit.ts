@@ -7,6 +7,7 @@ export const command: CommandModule = {
     y
       .option('lock', { type: 'string', describe: 'The lock file (default: distfiles.lock in the current directory)' })
       .option('distdir', { type: 'string', describe: 'Verify and scan the distfiles in this directory' })
+      .option('target', { type: 'string', describe: "Audit this live-bootstrap output against the lock: its sources, its packages against SHA256SUMS.pkgs (read from the lock's live-bootstrap in --distdir)" })
       .option('work', { type: 'string', describe: "Audit the run in this work directory: journal, distfiles used, provenance" })
       .option('stage', { type: 'string', describe: 'Audit this seed stage3: digests, provenance subject, var/db/pkg' })
       .option('pkgdir', { type: 'string', array: true, describe: 'Check this folder of built packages against its index and say which run of --work built each (repeatable)' })
@@ -28,6 +29,7 @@ export const command: CommandModule = {
       lockPath: str('lock') ?? 'distfiles.lock',
       lockGiven: str('lock') !== undefined,
       distdir: str('distdir'),
+      targetDir: str('target'),
       workDir: str('work'),
       stagePath: str('stage'),
       provenancePath: str('provenance'),

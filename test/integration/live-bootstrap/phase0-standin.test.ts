@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, journalEvents, mountsUnder } from '../../helpers/cli.js';
@@ -38,12 +38,40 @@ describe.skipIf(!ready)(`live-bootstrap as phase 0 (stand-in rootfs.py)${ready ?
     expect(mountsUnder(target)).toEqual([]);
     const events = journalEvents(work);
     const finished = events.filter((e) => e.type === 'step-finished');
-    const lb = finished.find((e) => e.step === 'live-bootstrap') as { outcome: { distfiles: Record<string, string>; materials: Array<{ name: string; digest: { gitCommit: string } }> } };
+    const lb = finished.find((e) => e.step === 'live-bootstrap') as unknown as { outcome: { distfiles: Record<string, string>; materials: Array<{ name: string; digest: { gitCommit: string } }> } };
     expect(Object.keys(lb.outcome.distfiles).sort()).toEqual(['alpha-1.0.tar.gz', 'hex0-seed', 'kaem-optional-seed']);
     expect(lb.outcome.materials.map((m) => m.digest.gitCommit).sort()).toEqual([fx.topCommit, fx.seedsCommit].sort());
     // lb_chost waited for phase 0 and was detected from its output (the default says i686).
-    expect(readFileSync((finished.find((e) => e.step === 'read-target') as { log: string }).log, 'utf8')).toContain('with i386-unknown-linux-musl');
+    expect(readFileSync((finished.find((e) => e.step === 'read-target') as unknown as { log: string }).log, 'utf8')).toContain('with i386-unknown-linux-musl');
+
+    // The provenance names live-bootstrap's commit and its seeds; the audit checks them against the lock.
+    const provenance = JSON.parse(readFileSync(join(work, 'provenance.json'), 'utf8')) as { predicate: { buildDefinition: { resolvedDependencies: Array<{ name: string; digest: Record<string, string>; annotations: { kind: string } }> } } };
+    const deps = provenance.predicate.buildDefinition.resolvedDependencies;
+    expect(deps.find((d) => d.annotations.kind === 'material' && d.digest.gitCommit === fx.topCommit)).toBeDefined();
+    expect(deps.filter((d) => d.annotations.kind === 'distfile').map((d) => d.name).sort()).toEqual(['alpha-1.0.tar.gz', 'hex0-seed', 'kaem-optional-seed']);
+    const audited = await cli(['audit', '--lock', fx.lock, '--work', work, '--target', target, '--distdir', fx.store, '--json']);
+    const report = JSON.parse(audited.stdout) as { ok: boolean; checks: Array<{ section: string; subject: string; check: string; status: string; reason: string }> };
+    // The lock's own section judges the sha256-only entries by the lock's rules (the lock's engineer's part).
+    expect(report.checks.filter((c) => c.status === 'fail' && c.section !== 'lock')).toEqual([]);
+    expect(report.checks).toContainEqual(expect.objectContaining({ subject: 'external/repo', check: 'package', status: 'pass', reason: '5 packages match SHA256SUMS.pkgs byte for byte' }));
+    expect(report.checks).toContainEqual(expect.objectContaining({ subject: 'external/distfiles/alpha-1.0.tar.gz', check: 'binaries', status: 'pass' }));
+    expect(report.checks).toContainEqual(expect.objectContaining({ subject: 'steps/SHA256SUMS.pkgs', check: 'pinned-sums', status: 'pass' }));
+    expect(report.checks).toContainEqual(expect.objectContaining({ subject: fx.topName, check: 'material', status: 'pass' }));
   }, 120_000);
+
+  it('audit --target fails a package that is not what SHA256SUMS.pkgs says and a source the lock does not pin', async () => {
+    const target = join(tmp.path, 'audited');
+    cpSync(join(tmp.path, 'fresh/live-bootstrap/target'), target, { recursive: true });
+    appendFileSync(join(target, 'external/repo/gamma-3.0_0.tar.bz2'), 'x');
+    writeFileSync(join(target, 'external/distfiles/extra.tar.gz'), 'not pinned');
+    const audited = await cli(['audit', '--lock', fx.lock, '--target', target, '--distdir', fx.store, '--json']);
+    expect(audited.exitCode).toBe(1);
+    const failed = (JSON.parse(audited.stdout) as { checks: Array<{ section: string; subject: string; status: string; reason: string }> }).checks.filter((c) => c.status === 'fail' && c.section === 'target');
+    expect(failed.map((c) => `${c.subject}: ${c.reason}`).sort()).toEqual([
+      'external/distfiles/extra.tar.gz: not in ' + fx.lock + ': a source live-bootstrap used that the lock does not pin',
+      'external/repo/gamma-3.0_0.tar.bz2: not reproduced: its sha256 differs from SHA256SUMS.pkgs',
+    ]);
+  }, 60_000);
 
   it('after a failure inside live-bootstrap, resume installs the packages already built (those SHA256SUMS.pkgs vouches for) and builds only what failed and what follows', async () => {
     const work = join(tmp.path, 'resume');
@@ -67,7 +95,7 @@ describe.skipIf(!ready)(`live-bootstrap as phase 0 (stand-in rootfs.py)${ready ?
       'gamma-3.0: built gamma-3.0_0.tar.bz2',
       'delta-4.0: built delta-4.0_0.tar.bz2',
     ]);
-    const attempt2 = journalEvents(work).filter((e) => e.type === 'step-finished' && e.step === 'live-bootstrap')[0] as { log: string };
+    const attempt2 = journalEvents(work).filter((e) => e.type === 'step-finished' && e.step === 'live-bootstrap')[0] as unknown as { log: string };
     const text = readFileSync(attempt2.log, 'utf8');
     expect(text).toMatch(/not kept: beta-2\.0_0\.tar\.bz2 \(sha256 [0-9a-f]{64}, SHA256SUMS\.pkgs says/);
     expect(text).toContain('--repo');
