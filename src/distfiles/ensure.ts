@@ -1,11 +1,13 @@
+import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Agent, interceptors } from 'undici';
 import { BootstrapError, isBootstrapError } from '../util/errors.js';
 import { describeHolder } from './distfile-lock.js';
 import type { FetchEventHandler } from './events.js';
 import { type FetchOneContext, fetchOne } from './fetch-one.js';
-import { type Lock, type LockEntry, isPinned } from './lock-schema.js';
+import { type Lock, type LockEntry, hasDigests, isPinned } from './lock-schema.js';
 import { readLock } from './read-lock.js';
+import { checkSignature } from './signature.js';
 import { checkMirrors } from './sources.js';
 import { DistfileStore, type StoredFile } from './store.js';
 import { DEFAULT_TUNING, type FetchTuning } from './tuning.js';
@@ -51,7 +53,7 @@ export async function ensureDistfiles(options: EnsureOptions): Promise<EnsuredFi
         limit(async () => {
           if (signal.aborted) return;
           try {
-            results[name] = await ensureOne(name, entry, { ...session.context, signal }, options);
+            results[name] = await ensureOne(name, entry, { ...session.context, signal }, options, lock);
           } catch (error) {
             failures.push({ name, error });
             if (!(isBootstrapError(error) && error.code === 'EFETCH')) stop.abort();
@@ -83,16 +85,31 @@ async function ensureOne(
   entry: LockEntry,
   ctx: FetchOneContext,
   options: EnsureOptions,
+  lock: Lock,
 ): Promise<StoredFile> {
+  // A signature entry without digests yet is checked against its key, itself a pinned entry.
+  const signature = !hasDigests(entry) ? entry.signature : undefined;
+  const keyFile = signature ? await ensureOne(signature.key, lock.distfiles[signature.key]!, ctx, options, lock) : undefined;
+  const accept = signature && keyFile ? (path: string) => checkSignature(path, signature, keyFile.path, ctx.dispatcher, join(ctx.store.dir, '.partial')) : undefined;
   return withDistfileLock(name, ctx, async (waitedFor) => {
-    const present = await ctx.store.check(name, entry, (keptAt, expected, found) =>
-      ctx.onEvent({ type: 'mismatch', name, source: ctx.store.pathOf(name), keptAt, expected, found }),
-    );
+    const onMismatch = (keptAt: string, expected: string, found: string) =>
+      ctx.onEvent({ type: 'mismatch', name, source: ctx.store.pathOf(name), keptAt, expected, found });
+    let present = await ctx.store.check(name, entry, onMismatch);
+    const refused = present && accept ? await accept(present.path) : undefined;
+    if (present && refused) {
+      onMismatch(await ctx.store.setAside(name, present.path), `a file signed by ${signature!.fingerprint}`, refused);
+      present = undefined;
+    }
     if (present) ctx.onEvent({ type: 'verified', name, size: present.size, ...(waitedFor ? { afterWaitingFor: waitedFor } : {}) });
-    const fetched = present ? undefined : await fetchOne(name, entry, ctx);
+    const fetched = present ? undefined : await fetchOne(name, entry, ctx, accept);
     const file = present ?? fetched!;
-    if (!isPinned(entry)) {
-      await pinEntry(options.lockPath, name, file, fetched?.source ?? `the file already in ${ctx.store.dir}`);
+    const source = fetched?.source ?? `the file already in ${ctx.store.dir}`;
+    if (signature) {
+      const date = new Date().toISOString().slice(0, 10);
+      await recordDigests(options.lockPath, name, file, `verified with gpgv against its OpenPGP signature by key ${signature.fingerprint} (${source}, ${date})`);
+      ctx.onEvent({ type: 'pinned', name, size: file.size, integrity: file.integrity });
+    } else if (!isPinned(entry)) {
+      await recordDigests(options.lockPath, name, file, `pinned on first use from ${source} on ${new Date().toISOString().slice(0, 10)}`);
       ctx.onEvent({ type: 'pinned', name, size: file.size, integrity: file.integrity });
     }
     return { path: file.path, size: file.size, integrity: file.integrity };
@@ -119,13 +136,13 @@ export async function withDistfileLock<T>(name: string, ctx: FetchOneContext, wo
   }
 }
 
-async function pinEntry(lockPath: string, name: string, file: StoredFile, source: string): Promise<void> {
+async function recordDigests(lockPath: string, name: string, file: StoredFile, from: string): Promise<void> {
   await updateLock(lockPath, (lock) => {
     const entry = lock.distfiles[name];
     if (!entry) throw new BootstrapError('ELOCKCHANGED', `${lockPath}: entry ${name} disappeared while it was being fetched`);
     entry.size = file.size;
     entry.integrity = file.integrity;
-    entry.from = `pinned on first use from ${source} on ${new Date().toISOString().slice(0, 10)}`;
+    entry.from = from;
   });
 }
 

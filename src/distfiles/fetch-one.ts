@@ -7,7 +7,8 @@ import type { FetchEventHandler } from './events.js';
 import { CHUNK_BYTES } from './hash.js';
 import { type ResumeState, downloadHttp } from './http-download.js';
 import { type Digests, type HashAlgorithm, PIN_ALGORITHMS, algorithmsOf, formatIntegrity, mismatchedAlgorithms } from './integrity.js';
-import { type LockEntry, isPinned } from './lock-schema.js';
+import { fetchGitSnapshot } from './git-snapshot.js';
+import { type LockEntry, hasDigests } from './lock-schema.js';
 import { PartialFile } from './partial-file.js';
 import { type Source, describeSource, sourcesFor } from './sources.js';
 import { type DistfileStore, type StoredFile, describe } from './store.js';
@@ -23,19 +24,30 @@ export interface FetchOneContext {
 }
 
 export interface FetchedFile extends StoredFile {
-  digests: Digests;
   source: string;
 }
+
+/** A further check of a download whose digests the lock does not have yet (a signature): why it is refused, or undefined. */
+export type AcceptCheck = (path: string) => Promise<string | undefined>;
 
 /**
  * Brings one lock entry into the store: mirrors then URLs, each retried with backoff for
  * transient failures, resumed with Range, and verified (size, then every digest of the entry)
- * before the rename to the final name. A pinned entry's partial bytes survive across runs and
- * sources because the digests will judge them; an unpinned entry (only fetched with --pin)
- * starts over on each source so what gets pinned is one server's answer.
+ * before the rename to the final name. An entry with digests keeps its partial bytes across
+ * runs and sources because the digests will judge them (also with sha256 alone and no size);
+ * one without (fetched with --pin, or checked by `accept`, a signature) starts over on each
+ * source so what gets recorded is one server's answer. An entry pinned by a git commit is
+ * fetched with git (git-snapshot.ts).
  */
-export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneContext): Promise<FetchedFile> {
-  const pinned = isPinned(entry);
+export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneContext, accept?: AcceptCheck): Promise<FetchedFile> {
+  if (entry.git !== undefined) {
+    const git = entry.git;
+    ctx.onEvent({ type: 'start', name, source: entry.urls[0]!, size: null, offset: 0 });
+    const stored = await fetchGitSnapshot(name, { ...entry, git }, ctx.store);
+    ctx.onEvent({ type: 'done', name, size: stored.size, integrity: stored.integrity, source: stored.source });
+    return stored;
+  }
+  const pinned = hasDigests(entry);
   const algorithms: readonly HashAlgorithm[] = pinned ? algorithmsOf(entry.integrity) : PIN_ALGORITHMS;
   const expectedText = describe(entry.size, entry.integrity ?? undefined);
   const failures: string[] = [];
@@ -61,11 +73,11 @@ export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneCont
           // These digests are of the bytes on disk: the caller holds the distfile's lock
           // (withDistfileLock), so this process is the partial file's only writer.
           const digests = await file.finish();
-          const problem = verdict(file.size, digests, entry);
+          const problem = verdict(file.size, digests, entry) ?? (accept ? await accept(file.path) : undefined);
           if (problem === undefined) {
             const stored = await ctx.store.commit(name, file.path, digests);
             ctx.onEvent({ type: 'done', name, size: stored.size, integrity: stored.integrity, source: where });
-            return { ...stored, digests, source: where };
+            return { ...stored, source: where };
           }
           const found = describe(file.size, formatIntegrity(digests));
           await file.close();
@@ -121,7 +133,7 @@ export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneCont
 function verdict(size: number, digests: Digests, entry: LockEntry): string | undefined {
   if (entry.size !== null && size !== entry.size) return `size ${size}, expected ${entry.size}`;
   if (size === 0) return 'empty file';
-  if (isPinned(entry)) {
+  if (hasDigests(entry)) {
     const wrong = mismatchedAlgorithms(entry.integrity, digests);
     if (wrong.length > 0) return `${wrong.join(' and ')} digest differs`;
   }

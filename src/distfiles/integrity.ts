@@ -17,8 +17,12 @@ export type Digests = Partial<Record<HashAlgorithm, string>>;
 
 const TOKEN = /^([a-z0-9]+)-([A-Za-z0-9+/]+={0,2})$/;
 
-/** Returns the problem with an SRI string, or undefined when it is well formed. */
-export function integrityProblem(text: string): string | undefined {
+/**
+ * Returns the problem with an SRI string, or undefined when it is well formed. With
+ * `sha256Only`, a string of one sha256 digest is accepted too (the lock schema allows it only
+ * for entries imported from an upstream's sha256 list).
+ */
+export function integrityProblem(text: string, options: { sha256Only?: boolean } = {}): string | undefined {
   const tokens = text.split(/\s+/).filter(Boolean);
   if (tokens.length === 0) return 'is empty';
   const seen = new Set<string>();
@@ -37,13 +41,14 @@ export function integrityProblem(text: string): string | undefined {
       return `has a ${algorithm} digest of ${bytes.length} bytes; a ${algorithm} digest is ${want} bytes (${Math.ceil(want / 3) * 4} base64 characters)`;
     }
   }
+  if (options.sha256Only && seen.size === 1 && seen.has('sha256')) return undefined;
   if (!seen.has('sha512')) return 'has no sha512 digest (every pinned entry needs one)';
   return undefined;
 }
 
 /** Parses a well-formed SRI string (see integrityProblem) into base64 digests by algorithm. */
 export function parseIntegrity(text: string): Digests {
-  const problem = integrityProblem(text);
+  const problem = integrityProblem(text, { sha256Only: true });
   if (problem) throw new BootstrapError('EINTEGRITY', `integrity "${shorten(text)}" ${problem}`);
   const parsed = ssri.parse(text);
   const digests: Digests = {};

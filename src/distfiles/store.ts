@@ -7,7 +7,7 @@ import { type DistfileHolder, type DistfileLock, lockDistfile } from './distfile
 import { hashFile } from './hash.js';
 import { storeLockKey } from './store-key.js';
 import { type Digests, type HashAlgorithm, PIN_ALGORITHMS, algorithmsOf, formatIntegrity, mismatchedAlgorithms, parseIntegrity } from './integrity.js';
-import { type LockEntry, isPinned } from './lock-schema.js';
+import type { LockEntry } from './lock-schema.js';
 
 export interface StoredFile {
   path: string;
@@ -29,6 +29,8 @@ interface VerifiedRecord {
   ino: string;
   dev: string;
   integrity: string;
+  /** For a git snapshot: the commit it was archived from (git-snapshot.ts). */
+  commit?: string;
 }
 
 /**
@@ -82,8 +84,16 @@ export class DistfileStore {
     const path = this.pathOf(name);
     const info = await stat(path, { bigint: true }).catch((error: unknown) => (errnoCode(error) === 'ENOENT' ? undefined : Promise.reject(error)));
     if (!info?.isFile()) return undefined;
-    const expected = isPinned(entry) ? entry.integrity : undefined;
     const record = await this.readRecord(name);
+    if (entry.git !== undefined) {
+      // No digest in the lock to rehash against: only bootstrap's own archive of the pinned
+      // commit, unchanged since, is trusted (fsynced before its rename, so across reboots too).
+      if (record?.commit === entry.git.commit && sameFile(record, info)) return { path, size: record.size, integrity: record.integrity };
+      const keptAt = await this.setAside(name, path);
+      onMismatch?.(keptAt, `git archive of commit ${entry.git.commit}`, record ? 'changed since bootstrap archived it, or from another commit' : 'a file bootstrap has no record of making');
+      return undefined;
+    }
+    const expected = entry.integrity ?? undefined;
     if (record && record.bootId === (await bootId()) && sameFile(record, info) && (expected === undefined || covers(record.integrity, expected))) {
       if (entry.size === null || record.size === entry.size) return { path, size: record.size, integrity: record.integrity };
     }
@@ -99,9 +109,9 @@ export class DistfileStore {
   }
 
   /** Moves a verified download to its final name and records it. */
-  async commit(name: string, partialPath: string, digests: Digests): Promise<StoredFile> {
+  async commit(name: string, partialPath: string, digests: Digests, origin: { commit?: string } = {}): Promise<StoredFile> {
     await rename(partialPath, this.pathOf(name));
-    return this.recordVerified(name, digests);
+    return this.recordVerified(name, digests, origin.commit);
   }
 
   /** Keeps a file that failed verification, under a name no lock entry can have. */
@@ -111,7 +121,7 @@ export class DistfileStore {
     return keptAt;
   }
 
-  private async recordVerified(name: string, digests: Digests): Promise<StoredFile> {
+  private async recordVerified(name: string, digests: Digests, commit?: string): Promise<StoredFile> {
     const path = this.pathOf(name);
     const info = await stat(path, { bigint: true });
     const integrity = formatIntegrity(digests);
@@ -122,6 +132,7 @@ export class DistfileStore {
       ino: info.ino.toString(),
       dev: info.dev.toString(),
       integrity,
+      ...(commit === undefined ? {} : { commit }),
     };
     // No fsync, as for the file itself: a record that did not survive a crash is simply redone.
     await writeFileAtomic(this.recordPathOf(name), `${JSON.stringify(record)}\n`, { fsync: false });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { errnoCode } from '../util/errors.js';
 import { hashFile } from './hash.js';
 import { algorithmsOf, mismatchedAlgorithms } from './integrity.js';
-import { isPinned } from './lock-schema.js';
+import { hasDigests, isPinned } from './lock-schema.js';
 import { readLock } from './read-lock.js';
 
 export interface VerifyReport {
@@ -11,7 +11,7 @@ export interface VerifyReport {
   pinned: string[];
   unpinned: string[];
   /** Only with a directory: what each present file turned out to be. */
-  files?: Array<{ name: string; status: 'ok' | 'mismatch' | 'missing' | 'unpinned'; detail?: string }>;
+  files?: Array<{ name: string; status: 'ok' | 'mismatch' | 'missing' | 'unpinned' | 'not-hashed'; detail?: string }>;
 }
 
 /**
@@ -37,12 +37,17 @@ export async function verifyLock(lockPath: string, dir?: string): Promise<Verify
       report.files.push({ name, status: 'missing' });
       continue;
     }
-    if (!isPinned(entry)) {
-      report.files.push({ name, status: 'unpinned', detail: 'present, but the lock has no digest to check it against' });
+    if (entry.git !== undefined) {
+      report.files.push({ name, status: 'not-hashed', detail: `pinned by git commit ${entry.git.commit}, which fetch checks; an archive has no digest in the lock` });
+      continue;
+    }
+    if (!hasDigests(entry)) {
+      const why = entry.signature ? 'its signature is checked when fetch records its digests' : 'the lock has no digest to check it against';
+      report.files.push({ name, status: 'unpinned', detail: `present, but ${why}` });
       continue;
     }
     const found = await hashFile(path, algorithmsOf(entry.integrity));
-    if (found.size !== entry.size) {
+    if (entry.size !== null && found.size !== entry.size) {
       report.files.push({ name, status: 'mismatch', detail: `size ${found.size}, expected ${entry.size}` });
       continue;
     }

@@ -24,6 +24,11 @@ function orderEntry(entry: LockEntry): Record<string, unknown> {
     kind: entry.kind,
   };
   if (entry.from !== undefined) ordered.from = entry.from;
+  if (entry.group !== undefined) ordered.group = entry.group;
+  if (entry.git !== undefined) ordered.git = { commit: entry.git.commit, path: entry.git.path };
+  if (entry.signature !== undefined) {
+    ordered.signature = { urls: entry.signature.urls, key: entry.signature.key, fingerprint: entry.signature.fingerprint };
+  }
   if (entry.allowBinaries !== undefined) ordered.allowBinaries = entry.allowBinaries.map((a) => ({ pattern: a.pattern, reason: a.reason }));
   return ordered;
 }

@@ -22,7 +22,7 @@ const verify: CommandModule<object, { lock: string; dest?: string; json: boolean
     const out: string[] = [`${args.lock}: valid, ${report.entries} entries, ${report.pinned.length} pinned`];
     if (report.unpinned.length > 0) out.push(`${kleur.yellow('unpinned')} (fetched only with --pin): ${report.unpinned.join(', ')}`);
     for (const file of report.files ?? []) {
-      const label = file.status === 'ok' ? kleur.green('ok') : file.status === 'mismatch' ? kleur.red('MISMATCH') : kleur.yellow(file.status);
+      const label = file.status === 'ok' ? kleur.green('ok') : file.status === 'mismatch' ? kleur.red('MISMATCH') : file.status === 'not-hashed' ? kleur.cyan(file.status) : kleur.yellow(file.status);
       out.push(`${label} ${file.name}${file.detail ? `: ${file.detail}` : ''}`);
     }
     process.stdout.write(`${out.join('\n')}\n`);
@@ -89,6 +89,36 @@ const importManifestCommand: CommandModule<object, ImportArgs> = {
   },
 };
 
+interface ImportLiveBootstrapArgs {
+  lock: string;
+  checkout: string;
+  url?: string;
+  json: boolean;
+}
+
+const importLiveBootstrapCommand: CommandModule<object, ImportLiveBootstrapArgs> = {
+  command: 'import-live-bootstrap <checkout>',
+  describe: 'Pin live-bootstrap from a git checkout: itself and its submodules by commit, its x86 seeds, and every source its manifest names (sha256, all URLs)',
+  builder: (yargs) =>
+    jsonOption(lockOption(yargs))
+      .positional('checkout', { type: 'string', demandOption: true, describe: 'The top of a live-bootstrap git checkout with its submodules (git clone -b 1.0 --recursive)' })
+      .option('url', { type: 'string', describe: "The superproject's git URL (default: the checkout's remote.origin.url)" }),
+  handler: async (args) => {
+    const { resolve } = await import('node:path');
+    const { importLiveBootstrap } = await import('../../distfiles/live-bootstrap-import.js');
+    const result = await importLiveBootstrap({ lockPath: resolve(args.lock), checkout: resolve(args.checkout), url: args.url });
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    const count = (status: string) => result.entries.filter((e) => e.status === status).length;
+    const kinds = (['repo-snapshot', 'seed', 'source'] as const).map((k) => `${result.entries.filter((e) => e.kind === k).length} ${k}`).join(', ');
+    const out = [`live-bootstrap ${result.commit}: ${result.entries.length} entries (${kinds}); ${count('added')} added, ${count('urls-added')} given more URLs, ${count('unchanged')} unchanged`];
+    for (const path of result.unread) out.push(`not checked out: ${path} (pinned from its gitlink; submodules of its own, if any, were not read)`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  },
+};
+
 export const command: CommandModule = {
   command: 'lock <command>',
   describe: 'Check and extend distfiles.lock',
@@ -97,6 +127,7 @@ export const command: CommandModule = {
       .command(verify as unknown as CommandModule)
       .command(add as unknown as CommandModule)
       .command(importManifestCommand as unknown as CommandModule)
-      .demandCommand(1, 'Name a lock command: verify, add or import-manifest.'),
+      .command(importLiveBootstrapCommand as unknown as CommandModule)
+      .demandCommand(1, 'Name a lock command: verify, add, import-manifest or import-live-bootstrap.'),
   handler: () => undefined,
 };
