@@ -60,17 +60,27 @@ export async function auditLock(path: string, options: { strict: boolean }): Pro
     if (parsed.success) entries.set(name, parsed.data);
 
     const integrity = entry.integrity;
-    if (integrity === null || integrity === undefined) {
+    // Imported from an upstream's own sha256 list (live-bootstrap's sources files): the
+    // schema accepts sha256 alone and no size for these only.
+    const imported = typeof entry.group === 'string';
+    const git = parsed.success ? parsed.data.git : undefined;
+    const signature = parsed.success ? parsed.data.signature : undefined;
+    if ((integrity === null || integrity === undefined) && git) {
+      add(name, 'pinned', 'pass', `pinned by git commit ${git.commit} (fetch checks the commit and archives it)`);
+    } else if ((integrity === null || integrity === undefined) && signature) {
+      add(name, 'pinned', 'pass', `pinned by an OpenPGP signature of key ${signature.fingerprint} (fetch checks it with gpgv, then records the digests)`);
+    } else if (integrity === null || integrity === undefined) {
       add(name, 'pinned', strictStatus, 'unpinned: no integrity, so any bytes would be accepted once (`fetch --pin` trusts the first download)');
     } else if (typeof integrity !== 'string') {
       add(name, 'integrity', 'fail', 'integrity is not a string');
     } else {
-      const problem = integrityProblem(integrity);
+      const problem = integrityProblem(integrity, { sha256Only: imported });
+      const sha256Only = !problem && algorithmsOf(integrity).every((a) => a === 'sha256');
       if (problem) add(name, 'integrity', 'fail', `integrity ${problem}; sha512 (or stronger) is required`);
       else {
-        add(name, 'integrity', 'pass', `pinned: ${algorithmsOf(integrity).join(' + ')}${typeof entry.size === 'number' ? `, ${entry.size} bytes` : ''}`);
+        add(name, 'integrity', 'pass', `pinned: ${algorithmsOf(integrity).join(' + ')}${typeof entry.size === 'number' ? `, ${entry.size} bytes` : sha256Only ? `, size unknown (${String(entry.from)})` : ''}`);
       }
-      if (typeof entry.size !== 'number') add(name, 'pinned', 'fail', 'integrity is set but the size is not');
+      if (typeof entry.size !== 'number' && !sha256Only) add(name, 'pinned', 'fail', 'integrity is set but the size is not');
       // Written by `fetch --pin` / `lock add` (src/distfiles/add-entry.ts): a hash nobody vouched for.
       if (typeof entry.from === 'string' && entry.from.startsWith('pinned on first use')) {
         add(name, 'pinned', strictStatus, `${entry.from}: trusted on first use, only as sound as that server was then; confirm it against a Manifest (lock import-manifest) or a signature`);
