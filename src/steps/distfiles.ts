@@ -18,7 +18,7 @@ const schema = z
     /** Names of distfiles.lock entries to place. */
     files: z.array(z.string().min(1)).default([]),
     /**
-     * Also every pinned `source` entry of the lock: what a `--record` run added, so that a
+     * Also every pinned `source` entry of the lock outside a group: what a `--record` run added, so that a
      * sealed run on a fresh target finds in DISTDIR everything Portage fetched the first time.
      */
     all_sources: z.boolean().default(false),
@@ -66,7 +66,8 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
       }
       const lock = await readLock(options.lockPath);
       const recorded = spec.all_sources
-        ? Object.keys(lock.distfiles).filter((name) => lock.distfiles[name]!.kind === 'source' && isPinned(lock.distfiles[name]!))
+        // Entries of a group belong to another chain's step (live-bootstrap's sources to phase 0).
+        ? Object.keys(lock.distfiles).filter((name) => lock.distfiles[name]!.kind === 'source' && lock.distfiles[name]!.group === undefined && isPinned(lock.distfiles[name]!))
         : [];
       const names = [...new Set([...spec.files, ...recorded])];
       const files: Record<string, { size: number | null; integrity: string | null }> = {};

@@ -40,8 +40,9 @@ describe('bootstrap plan --recipe gentoo-2025', () => {
   it('shows the whole chain: phases, steps, roots and commands (snapshot)', async () => {
     const result = await cli([...BASE, '--json']);
     expect(result.stderr).toBe('');
-    // No --target: a run would be refused, and plan says so by its exit code.
-    expect(result.exitCode).toBe(2);
+    // No --target: phase 0 builds live-bootstrap from the lock into the work directory, and a
+    // --record run would go ahead (the shipped lock pins live-bootstrap 1.0 and its sources).
+    expect(result.exitCode).toBe(0);
     const plan = JSON.parse(result.stdout) as PlanJson;
     const projection = {
       roots: plan.roots,
@@ -49,11 +50,12 @@ describe('bootstrap plan --recipe gentoo-2025', () => {
     };
     await expect(JSON.stringify(projection, null, 2) + '\n').toMatchFileSnapshot('../fixtures/gentoo-rehearsal/plan.snapshot.json');
     const ids = plan.phases.flatMap((p) => p.steps.map((s) => s.id));
-    expect(ids[0]).toBe('check-target');
+    expect(ids.slice(0, 2)).toEqual(['live-bootstrap', 'check-target']);
     expect(ids.indexOf('packages-build')).toBeLessThan(ids.indexOf('cross-packages-build'));
     expect(ids.slice(-3)).toEqual(['pack-seed', 'place-releng', 'handoff']);
-    expect(plan.parameters.target!.source).toBe('missing');
-    expect(plan.parameters.lb_chost!.value).toBe('i386-unknown-linux-musl');
+    expect(plan.parameters.target).toEqual({ value: '/var/tmp/bootstrap-plan-test/live-bootstrap/target', source: 'default' });
+    // Detected once phase 0 has built the target; live-bootstrap 1.0's triplet until then.
+    expect(plan.parameters.lb_chost).toEqual({ value: 'i386-unknown-linux-musl', source: 'deferred' });
     // Nothing interactive, no sync, no curl -k, no per-step /tmp state.
     const scripts = plan.phases.flatMap((p) => p.steps).filter((s) => s.kind === 'run').map((s) => String(s.detail.script));
     for (const script of scripts) {
@@ -65,8 +67,8 @@ describe('bootstrap plan --recipe gentoo-2025', () => {
     needsGentooProfiles(ctx);
     const repo = gentooProfilesRepo;
     const result = await cli([...BASE, '--repo', repo]);
-    expect(result.exitCode).toBe(2);
-    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe('A run would be refused: parameter target is not given (give --target DIR or --set target=DIR)');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toMatch(/^A run would go ahead: 54 steps\./);
     const lines = result.stdout.split('\n').map((l) => l.trim());
     const at = lines.findIndex((l) => l === `packages.build from ${repo} (35 atoms):`);
     expect(at).toBeGreaterThan(0);
@@ -92,7 +94,9 @@ describe('bootstrap plan --recipe gentoo-2025', () => {
     mkdirSync(join(dir.path, 'usr/libexec/gcc/i686-unknown-linux-musl'), { recursive: true });
     const result = await cli([...BASE, '--target', dir.path, '--json']);
     expect(result.exitCode).toBe(0);
-    const plan = JSON.parse(result.stdout) as PlanJson;
+    const plan = JSON.parse(result.stdout) as PlanJson & { omitted: Array<{ id: string; reason: string }> };
+    expect(plan.omitted).toEqual([{ id: 'live-bootstrap', title: expect.any(String), reason: `target is given (${dir.path})` }]);
+    expect(plan.phases[0]!.id).toBe('host');
     expect(plan.parameters.lb_chost).toEqual({ value: 'i686-unknown-linux-musl', source: 'detected' });
     const gentooCfg = plan.phases.flatMap((p) => p.steps).find((s) => s.id === 'cross-wrappers')!;
     expect(gentooCfg.summary.join('\n')).toContain('/cross/usr/bin/x86_64-bootstrap-linux-gnu-gcc');

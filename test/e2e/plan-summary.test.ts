@@ -16,12 +16,14 @@ describe('bootstrap plan: a one-screen summary first (issue 11)', () => {
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines.length).toBeLessThanOrEqual(50);
     const text = result.stdout;
+    expect(text).toMatch(/^ {2}live-bootstrap \(1 step\): live-bootstrap$/m);
     expect(text).toMatch(/^ {2}host \(2 steps\): check-target, place-distfiles$/m);
-    expect(text).toMatch(/^ {2}lb: +<target> +not given: --target DIR$/m);
+    // Without --target, phase 0 builds live-bootstrap into the work directory.
+    expect(text).toMatch(/^ {2}lb: +\/var\/tmp\/bootstrap-plan-summary-test\/live-bootstrap\/target$/m);
     expect(text).toContain('unpinned: gentoo-20250101.xz.sqfs (step place-distfiles)');
     expect(text).toContain('(give --repo DIR, a Gentoo repository on this host, to see the list here)');
     expect(text).not.toContain('set -eu');
-    expect(lines.at(-1)).toMatch(/^A run would be refused: parameter target is not given .*\(and 1 more above\)$/);
+    expect(lines.at(-1)).toMatch(/^A run would be refused: step place-distfiles: the repository snapshot gentoo-20250101\.xz\.sqfs is unpinned/);
     expect(text).toContain('step place-distfiles: the repository snapshot gentoo-20250101.xz.sqfs is unpinned');
     // The refusal is near the top, not at line 50.
     expect(lines.findIndex((l) => l.includes('is unpinned in'))).toBeLessThan(30);
@@ -46,10 +48,10 @@ describe('bootstrap plan: a one-screen summary first (issue 11)', () => {
   });
 
   it('--json has refusals, and exits as the text form does', async () => {
-    const refused = await cli(['plan', '--recipe', 'gentoo-2025', '--record', ...WORK, '--json']);
+    const refused = await cli(['plan', '--recipe', 'gentoo-2025', ...WORK, '--json']);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toBe('');
-    expect(JSON.parse(refused.stdout).refusals).toEqual([{ step: null, message: 'parameter target is not given (give --target DIR or --set target=DIR)' }]);
+    expect(JSON.parse(refused.stdout).refusals).toEqual([{ step: 'place-distfiles', message: expect.stringMatching(/^step place-distfiles: the repository snapshot gentoo-20250101\.xz\.sqfs is unpinned/) }]);
     dir = tempDir('bootstrap-plan-');
     mkdirSync(join(dir.path, 'usr/libexec/gcc/i386-unknown-linux-musl'), { recursive: true });
     const accepted = await cli(['plan', '--recipe', 'gentoo-2025', '--record', ...WORK, '--target', dir.path, '--json']);
