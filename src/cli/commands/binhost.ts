@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 
 const pkgdirOption = (y: Argv) =>
-  y.option('pkgdir', { type: 'string', demandOption: true, describe: 'The package folder (with its Packages index), e.g. <target>/var/cache/binpkgs/lb' });
+  y.option('pkgdir', { type: 'string', demandOption: true, describe: 'The package folder, with its index' });
 
 const serve: CommandModule = {
   command: 'serve',
@@ -13,22 +13,20 @@ const serve: CommandModule = {
       .option('url', { type: 'string', describe: 'The URL clients use, when not the bound address (a tunnel, a DNS name)' })
       .option('name', { type: 'string', default: 'bootstrap-binhost', describe: 'The repository name in the printed configuration' })
       .option('priority', { type: 'number', default: 10, describe: 'The priority in the printed configuration' })
-      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No line per request' })
-      .check((argv) => {
-        if (!Number.isInteger(argv.port) || (argv.port as number) < 0 || (argv.port as number) > 65535) throw new Error('--port needs a whole number from 0 to 65535');
-        return true;
-      }),
+      .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No line per request' }),
   handler: async (argv) => {
     const { BootstrapError } = await import('../../util/errors.js');
     const { checkRepoName } = await import('../../binhost/binrepos-conf.js');
     const { serveBinhost } = await import('../../binhost/serve.js');
     const nameProblem = checkRepoName(String(argv.name));
     if (nameProblem) throw new BootstrapError('EUSAGE', `--name ${nameProblem}`);
+    const port = Number(argv.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BootstrapError('EUSAGE', `--port ${String(argv.port)}: expected a whole number from 0 to 65535`);
     const binhost = await serveBinhost(
       {
         pkgdir: String(argv.pkgdir),
         host: String(argv.bind),
-        port: Number(argv.port),
+        port,
         name: String(argv.name),
         priority: Number(argv.priority),
         ...(argv.url !== undefined ? { url: String(argv.url) } : {}),
@@ -99,7 +97,7 @@ const sync: CommandModule = {
 };
 
 export const command: CommandModule = {
-  command: 'binhost <action>',
+  command: 'binhost',
   describe: 'Share a folder of built packages with other machines: check it, serve it over HTTP, keep a target in sync with it',
   builder: (y) => y.command(serve).command(check).command(sync).demandCommand(1, 'Name an action: serve, check or sync.'),
   handler: () => {},

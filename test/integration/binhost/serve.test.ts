@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { serveBinhost, type Binhost } from '../../../src/binhost/serve.js';
 import { checkPkgdir } from '../../../src/binhost/check.js';
 import { isBootstrapError } from '../../../src/util/errors.js';
+import { cli } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/env.js';
 
 /**
@@ -173,5 +174,16 @@ describe('binhost serve', () => {
     const quiet: string[] = [];
     await serve(dir.path, quiet);
     expect(quiet).toEqual([]);
+  });
+
+  it('bootstrap binhost: bad input is one clear line with exit status 2', async () => {
+    const empty = tempDir('bootstrap-binhost-empty-');
+    dirs.push(empty);
+    const noIndex = await cli(['binhost', 'serve', '--pkgdir', empty.path]);
+    expect([noIndex.exitCode, noIndex.stderr.split('\n')[0]]).toEqual([2, `error: ${empty.path}/Packages: no Packages index in ${empty.path}`]);
+    const port = await cli(['binhost', 'serve', '--pkgdir', empty.path, '--port', '70000']);
+    expect([port.exitCode, port.stderr.split('\n')[0]]).toEqual([2, 'error: --port 70000: expected a whole number from 0 to 65535']);
+    const none = await cli(['binhost']);
+    expect([none.exitCode, none.stderr.split('\n')[0]]).toEqual([2, 'error: Name an action: serve, check or sync.']);
   });
 });
