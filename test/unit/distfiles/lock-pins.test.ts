@@ -81,3 +81,19 @@ describe('entries pinned by a signature', () => {
     expect(schemaError({ 'k.asc': key, 's.sqfs': signed({ signature: { urls: ['https://example.org/a.asc'], key: 'k.asc', fingerprint: '96D8BF6D' } }) })).toContain('a fingerprint is 40 lowercase hex digits');
   });
 });
+
+describe("the project's lock", () => {
+  it("pins Gentoo's signed snapshot of 2025-01-01 by the Gentoo ebuild repository signing key, whose key file Gentoo's Manifest pins", async () => {
+    const { readLock } = await import('../../../src/distfiles/read-lock.js');
+    const { projectRoot } = await import('../../helpers/env.js');
+    const lock = await readLock(`${projectRoot}/distfiles.lock`);
+    const snapshot = lock.distfiles['gentoo-20250101.tar.xz']!;
+    expect(snapshot.signature).toEqual({
+      urls: ['https://distfiles.gentoo.org/snapshots/gentoo-20250101.tar.xz.gpgsig'],
+      key: 'gentoo-release.asc.20260125.gz',
+      // Portage's emerge-webrsync names key 0x96D8BF6D; the openpgp-keys-gentoo-release ebuild lists its fingerprint.
+      fingerprint: 'dcd05b71eab94199527f44acdb6b8c1f96d8bf6d',
+    });
+    expect(lock.distfiles['gentoo-release.asc.20260125.gz']).toMatchObject({ size: 14059, from: expect.stringMatching(/^gentoo Manifest sec-keys\/openpgp-keys-gentoo-release/) });
+  });
+});
