@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { Agent, interceptors } from 'undici';
 import { BootstrapError, isBootstrapError } from '../util/errors.js';
@@ -90,7 +89,7 @@ async function ensureOne(
   // A signature entry without digests yet is checked against its key, itself a pinned entry.
   const signature = !hasDigests(entry) ? entry.signature : undefined;
   const keyFile = signature ? await ensureOne(signature.key, lock.distfiles[signature.key]!, ctx, options, lock) : undefined;
-  const accept = signature && keyFile ? (path: string) => checkSignature(path, signature, keyFile.path, ctx.dispatcher, join(ctx.store.dir, '.partial')) : undefined;
+  const accept = signature && keyFile ? async (path: string) => checkSignature(path, signature, keyFile.path, ctx.dispatcher, await ctx.store.workDirFor(name, 'signature')) : undefined;
   return withDistfileLock(name, ctx, async (waitedFor) => {
     const onMismatch = (keptAt: string, expected: string, found: string) =>
       ctx.onEvent({ type: 'mismatch', name, source: ctx.store.pathOf(name), keptAt, expected, found });

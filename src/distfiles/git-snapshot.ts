@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findTool } from '../host/tools.js';
@@ -32,7 +32,7 @@ export async function fetchGitSnapshot(
   const git = findTool('git');
   const { commit } = entry.git;
   const failures: string[] = [];
-  const work = await mkdtemp(join(store.dir, '.partial', `${name}.git-`));
+  const work = await store.workDirFor(name, 'git');
   try {
     const repo = join(work, 'repo.git');
     await gitIn(git, work, ['init', '--quiet', '--bare', repo]);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -16,12 +16,12 @@ const MAX_SIGNATURE_BYTES = 64 << 10;
  * Checks `path` against the entry's detached OpenPGP signature with gpgv (GnuPG's standalone
  * verifier, Debian package gpgv), using only the key file `keyPath` as keyring: accepted only
  * when gpgv reports a good signature (GOODSIG) made by the pinned fingerprint, as the signing
- * key or as its primary key (VALIDSIG). Each signature URL is tried in turn. Returns why the
- * file is refused, or undefined when it is accepted.
+ * key or as its primary key (VALIDSIG). Each signature URL is tried in turn. `work` is a
+ * scratch directory, removed at the end. Returns why the file is refused, or undefined when it
+ * is accepted.
  */
-export async function checkSignature(path: string, pin: SignaturePin, keyPath: string, dispatcher: Dispatcher, workDir: string): Promise<string | undefined> {
+export async function checkSignature(path: string, pin: SignaturePin, keyPath: string, dispatcher: Dispatcher, work: string): Promise<string | undefined> {
   const gpgv = findTool('gpgv');
-  const work = await mkdtemp(join(workDir, 'signature-'));
   try {
     const keyring = join(work, 'keyring.gpg');
     await writeFile(keyring, binaryKeys(await readFile(keyPath)));

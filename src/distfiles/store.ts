@@ -1,5 +1,5 @@
 import type { BigIntStats } from 'node:fs';
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { errnoCode } from '../util/errors.js';
@@ -69,6 +69,20 @@ export class DistfileStore {
 
   partialPathOf(name: string): string {
     return join(this.dir, '.partial', name);
+  }
+
+  /**
+   * A fresh scratch directory for work on one distfile (a git fetch, a signature check), in
+   * `.partial/`. The caller holds the distfile's lock, so any earlier one for the same name and
+   * purpose was left by a process that died: it is removed first.
+   */
+  async workDirFor(name: string, purpose: 'git' | 'signature'): Promise<string> {
+    const partial = join(this.dir, '.partial');
+    const prefix = `${name}.${purpose}-`;
+    for (const entry of await readdir(partial)) {
+      if (entry.startsWith(prefix)) await rm(join(partial, entry), { recursive: true, force: true });
+    }
+    return mkdtemp(join(partial, prefix));
   }
 
   private recordPathOf(name: string): string {

@@ -62,6 +62,8 @@ describe('entries pinned by a git commit', () => {
     const repo = serveRepo('demo');
     const name = `demo-${repo.first.slice(0, 12)}.tar`;
     await writeTestLock(f.lockPath, { [name]: gitEntry(repo.first, [`${f.server.url}/missing.git`, `${f.server.url}/demo.git`]) });
+    // Left by a fetch that was killed: removed by the next one, which holds the name's lock.
+    mkdirSync(join(f.storeDir, '.partial', `${name}.git-killed/repo.git`), { recursive: true });
     const result = await f.ensure({ names: [name], tuning: fast });
     const stored = readFileSync(result[name]!.path);
     expect(stored.equals(repo.archive(repo.first))).toBe(true);
