@@ -43,7 +43,14 @@ export async function fetchOne(name: string, entry: LockEntry, ctx: FetchOneCont
   if (entry.git !== undefined) {
     const git = entry.git;
     ctx.onEvent({ type: 'start', name, source: entry.urls[0]!, size: null, offset: 0 });
-    const stored = await fetchGitSnapshot(name, { ...entry, git }, ctx.store);
+    const stored = await fetchGitSnapshot(name, { ...entry, git }, ctx.store, {
+      lowSpeedBytesPerSecond: ctx.tuning.minSpeedBytesPerSecond,
+      lowSpeedSeconds: Math.max(1, Math.round(ctx.tuning.minSpeedWindowMs / 1000)),
+      signal: ctx.signal,
+    }).catch((error: unknown) => {
+      throwIfAborted(ctx.signal, name);
+      throw error;
+    });
     ctx.onEvent({ type: 'done', name, size: stored.size, integrity: stored.integrity, source: stored.source });
     return stored;
   }
