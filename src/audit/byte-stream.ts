@@ -4,7 +4,9 @@
  * drain whatever that reader left, without ever holding more than one chunk plus the head.
  */
 export class ByteStream {
-  private readonly source: AsyncIterator<Uint8Array>;
+  private readonly next: () => Promise<Uint8Array | null>;
+  /** Lets the source go (an iterator is told to return); reading afterwards finds the end. */
+  readonly release: () => Promise<void>;
   private buffered: Buffer[] = [];
   private ended = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -13,8 +15,21 @@ export class ByteStream {
   /** Bytes pulled from the source so far (whether or not anyone looked at them). */
   bytesRead = 0;
 
-  constructor(source: AsyncIterable<Uint8Array>) {
-    this.source = source[Symbol.asyncIterator]();
+  /** From an iterable of chunks, or from a function that gives the next chunk (null at the end). */
+  constructor(source: AsyncIterable<Uint8Array> | (() => Promise<Uint8Array | null>)) {
+    if (typeof source === 'function') {
+      this.next = source;
+      this.release = async () => undefined;
+    } else {
+      const iterator = source[Symbol.asyncIterator]();
+      this.next = async () => {
+        const step = await iterator.next();
+        return step.done ? null : step.value;
+      };
+      this.release = async () => {
+        await iterator.return?.();
+      };
+    }
   }
 
   /** Reads may come from a nested reader and a drain at once; the source sees them one at a time. */
@@ -22,15 +37,14 @@ export class ByteStream {
     const next = this.queue.then(async () => {
       if (this.error) throw this.error;
       if (this.ended) return null;
-      let step: IteratorResult<Uint8Array>;
+      let value: Uint8Array | null;
       try {
-        step = await this.source.next();
+        value = await this.next();
       } catch (error) {
         this.error = error instanceof Error ? error : new Error(String(error));
         throw this.error;
       }
-      const { value, done } = step;
-      if (done) {
+      if (value === null) {
         this.ended = true;
         return null;
       }
@@ -64,6 +78,8 @@ export class ByteStream {
 
   /** Up to `n` leading bytes (fewer only at the end of the stream); they stay unread. */
   async peek(n: number): Promise<Buffer> {
+    const first = this.buffered[0];
+    if (first !== undefined && first.length >= n) return first.subarray(0, n);
     let have = this.buffered.reduce((sum, b) => sum + b.length, 0);
     while (have < n) {
       const chunk = await this.pull();
@@ -74,6 +90,28 @@ export class ByteStream {
     const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
     this.buffered = all.length > 0 ? [all] : [];
     return all.subarray(0, n);
+  }
+
+  /**
+   * Exactly `n` bytes, as one buffer (a view of a chunk when they lie in one); throws when the
+   * stream ends first, naming `what`.
+   */
+  async readExactly(n: number, what: string): Promise<Buffer> {
+    const head = await this.peek(n);
+    if (head.length < n) throw new Error(`truncated: the stream ends inside ${what} (${head.length} of ${n} bytes)`);
+    await this.skip(n);
+    return head;
+  }
+
+  /** Discards the next `n` bytes; returns how many there were (fewer only at the end). */
+  async skip(n: number): Promise<number> {
+    let left = n;
+    while (left > 0) {
+      const chunk = await this.readMax(left);
+      if (chunk === null) break;
+      left -= chunk.length;
+    }
+    return n - left;
   }
 
   /** Reads to the end, discarding; resolves with the total length of the stream. */

@@ -14,16 +14,17 @@ export interface UnreadableMember {
   unreadable: string;
 }
 
-/** Exactly `length` bytes of `parent`, as a stream of their own (for formats that concatenate members). */
-export function slice(parent: ByteStream, length: number): ByteStream {
-  async function* take(): AsyncGenerator<Buffer> {
-    let remaining = length;
-    while (remaining > 0) {
-      const chunk = await parent.readMax(remaining);
-      if (chunk === null) throw new Error(`stream ended ${remaining} bytes early`);
-      remaining -= chunk.length;
-      yield chunk;
-    }
-  }
-  return new ByteStream(take());
+/**
+ * Exactly `length` bytes of `parent`, as a stream of their own (for formats that concatenate
+ * members); reading it throws if `parent` ends first.
+ */
+export function slice(parent: ByteStream, length: number, what = 'a member'): ByteStream {
+  let remaining = length;
+  return new ByteStream(async () => {
+    if (remaining === 0) return null;
+    const chunk = await parent.readMax(remaining);
+    if (chunk === null) throw new Error(`truncated archive: it ends ${remaining} bytes early, inside ${what}`);
+    remaining -= chunk.length;
+    return chunk;
+  });
 }

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { tarMembers } from '../../../src/audit/tar-members.js';
 import { makeTarball } from '../../helpers/audit-archives.js';
@@ -70,5 +71,30 @@ it('throws on a truncated archive instead of waiting for bytes that never come',
   const read = async () => {
     for await (const member of tarMembers(source(tar.subarray(0, 50_000)).chunks)) await member.body.drain();
   };
-  await expect(read()).rejects.toThrow(/Truncated input|TAR_BAD_ARCHIVE/);
+  await expect(read()).rejects.toThrow(/truncated archive/);
+});
+
+it('reads long paths as GNU tar writes them in each format (ustar prefix, GNU long name, pax), and sizes from pax', async () => {
+  const long = `${'d'.repeat(60)}/${'e'.repeat(60)}/file-with-a-long-name.txt`;
+  const dir = join(tmp.path, 'tree');
+  mkdirSync(join(dir, dirname(long)), { recursive: true });
+  writeFileSync(join(dir, long), 'long\n');
+  for (const format of ['ustar', 'gnu', 'pax']) {
+    const tar = join(tmp.path, `${format}.tar`);
+    execFileSync('tar', [`--format=${format}`, '-cf', tar, '-C', dir, long]);
+    const seen: Array<[string, string, number, string]> = [];
+    for await (const member of tarMembers(source(readFileSync(tar)).chunks)) seen.push([member.path, member.type, member.size, String(await member.body.peek(100))]);
+    expect(seen, format).toEqual([[long, 'File', 5, 'long\n']]);
+  }
+});
+
+it('refuses a header whose checksum is wrong, naming where it is', async () => {
+  const tar = readFileSync(makeTarball(join(tmp.path, 'd.tar'), { 'a.txt': 'alpha\n', 'b.txt': 'beta\n' }, 'p'));
+  const second = tar.indexOf('p/b.txt');
+  expect(second).toBeGreaterThan(0);
+  tar[second + 2] = 'c'.charCodeAt(0);
+  const read = async () => {
+    for await (const member of tarMembers(source(tar).chunks)) await member.body.drain();
+  };
+  await expect(read()).rejects.toThrow(new RegExp(`invalid tar header at byte ${second}: its checksum is wrong`));
 });
