@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { mkdirInRoot, resolveInRoot } from '../host/rooted-fs.js';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import { hashFile } from './hash.js';
-import { PIN_ALGORITHMS, parseIntegrity } from './integrity.js';
+import { type Digests, PIN_ALGORITHMS, formatIntegrity, mismatchedAlgorithms, parseIntegrity } from './integrity.js';
 import { distfileNameProblem } from './lock-schema.js';
 import { updateLock } from './write-lock.js';
 
@@ -60,7 +60,8 @@ export interface CollectOptions {
 /**
  * After a step in record mode: hashes every file the recording fetch command logged (sha512
  * and blake2b512), adds it to the lock (`from: recorded during <step>`), moves the log aside
- * and returns the names added. A name the lock already pins must match, or this fails. A
+ * and returns the names added or completed. A name the lock already pins must match, or this
+ * fails; one pinned by sha256 alone (imported) that matches gains size, sha512 and blake2b512. A
  * logged file no longer in any DISTDIR (a download Portage then rejected) is not added.
  */
 export async function collectRecorded(options: CollectOptions): Promise<string[]> {
@@ -82,33 +83,44 @@ export async function collectRecorded(options: CollectOptions): Promise<string[]
     if (!urls.includes(uri)) urls.push(uri);
     recorded.set(name, urls);
   }
-  const found: Array<{ name: string; urls: string[]; path: string; size: number; integrity: string }> = [];
+  const found: Array<{ name: string; urls: string[]; path: string; size: number; digests: Digests }> = [];
   for (const [name, urls] of recorded) {
     const path = await findInDistdirs(options, name);
     if (!path) continue;
-    const hashed = await hashFile(path, PIN_ALGORITHMS);
-    found.push({ name, urls, path, size: hashed.size, integrity: hashed.integrity });
+    // sha256 too: the lock may already pin the name by sha256 alone (an imported upstream list).
+    const hashed = await hashFile(path, [...PIN_ALGORITHMS, 'sha256']);
+    found.push({ name, urls, path, size: hashed.size, digests: hashed.digests });
   }
   const added = await updateLock(options.lockPath, (lock) => {
     const names: string[] = [];
     for (const file of found) {
       const entry = lock.distfiles[file.name];
+      const integrity = formatIntegrity({ sha512: file.digests.sha512, blake2b512: file.digests.blake2b512 });
       if (entry?.integrity) {
-        const known = parseIntegrity(entry.integrity);
-        const now = parseIntegrity(file.integrity);
-        if (entry.size !== file.size || known.sha512 !== now.sha512) {
+        if ((entry.size !== null && entry.size !== file.size) || mismatchedAlgorithms(entry.integrity, file.digests).length > 0) {
           throw new BootstrapError('ERECORDMISMATCH', `${file.name}, fetched during ${options.stepId}, differs from its entry in ${options.lockPath}`, {
-            expected: `${entry.size} bytes, ${entry.integrity}`,
-            found: `${file.size} bytes, ${file.integrity}`,
+            expected: `${entry.size ?? 'any'} bytes, ${entry.integrity}`,
+            found: `${file.size} bytes, ${formatIntegrity(file.digests)}`,
             exitCode: 1,
           });
+        }
+        if (entry.size === null) {
+          // The same file as an entry pinned by another project's sha256 (live-bootstrap and
+          // Gentoo share some sources): it gains its size, sha512 and blake2b512, and says so.
+          Object.assign(entry, {
+            size: file.size,
+            integrity: formatIntegrity({ ...parseIntegrity(entry.integrity), sha512: file.digests.sha512, blake2b512: file.digests.blake2b512 }),
+            urls: [...new Set([...entry.urls, ...file.urls])],
+            from: `${entry.from}; recorded during ${options.stepId} with the same sha256`,
+          });
+          names.push(file.name);
         }
         continue;
       }
       lock.distfiles[file.name] = {
         ...entry,
         size: file.size,
-        integrity: file.integrity,
+        integrity,
         urls: entry ? [...new Set([...entry.urls, ...file.urls])] : file.urls,
         kind: entry?.kind ?? 'source',
         from: `recorded during ${options.stepId}`,

@@ -66,8 +66,12 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
       }
       const lock = await readLock(options.lockPath);
       const recorded = spec.all_sources
-        // Entries of a group belong to another chain's step (live-bootstrap's sources to phase 0).
-        ? Object.keys(lock.distfiles).filter((name) => lock.distfiles[name]!.kind === 'source' && lock.distfiles[name]!.group === undefined && isPinned(lock.distfiles[name]!))
+        // Entries of a group belong to another chain's step (live-bootstrap's sources to phase 0),
+        // unless a --record run fetched the same file too (record.ts says so in `from`).
+        ? Object.keys(lock.distfiles).filter((name) => {
+            const entry = lock.distfiles[name]!;
+            return entry.kind === 'source' && isPinned(entry) && (entry.group === undefined || / recorded during /.test(entry.from ?? ''));
+          })
         : [];
       const names = [...new Set([...spec.files, ...recorded])];
       const files: Record<string, { size: number | null; integrity: string | null }> = {};
