@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { hashFile } from '../distfiles/hash.js';
@@ -27,6 +27,11 @@ export async function storeFile(storeDir: string, name: string): Promise<string>
  */
 export async function placeTree(snapshots: readonly TreeSnapshot[], storeDir: string, dest: string): Promise<void> {
   const files = await Promise.all(snapshots.map((s) => storeFile(storeDir, s.name)));
+  // A tree half placed by an attempt that was killed: the work directory's lock says no other
+  // run is placing one now.
+  for (const name of await readdir(dirname(dest)).catch(() => [] as string[])) {
+    if (name.startsWith(`.${basename(dest)}.`) && name.endsWith('.tmp')) await rm(join(dirname(dest), name), { recursive: true, force: true });
+  }
   const temp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     for (const [i, snapshot] of snapshots.entries()) {

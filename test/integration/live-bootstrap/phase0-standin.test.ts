@@ -85,6 +85,8 @@ describe.skipIf(!ready)(`live-bootstrap as phase 0 (stand-in rootfs.py)${ready ?
     // One kept package is damaged: it must not be installed, but built again.
     appendFileSync(join(target, 'external/repo/beta-2.0_0.tar.bz2'), 'x');
     writeFileSync(join(work, 'live-bootstrap/standin-fail-at'), 'none\n');
+    // A tree half placed by an attempt killed while placing it.
+    mkdirSync(join(work, 'live-bootstrap/.checkout.999999.0123456789ab.tmp/steps'), { recursive: true });
 
     const resumed = await cli(['resume', '--work', work, '--plain']);
     expect(resumed.exitCode).toBe(0);
@@ -99,6 +101,7 @@ describe.skipIf(!ready)(`live-bootstrap as phase 0 (stand-in rootfs.py)${ready ?
     const text = readFileSync(attempt2.log, 'utf8');
     expect(text).toMatch(/not kept: beta-2\.0_0\.tar\.bz2 \(sha256 [0-9a-f]{64}, SHA256SUMS\.pkgs says/);
     expect(text).toContain('--repo');
+    expect(readdirSync(join(work, 'live-bootstrap')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     expect(mountsUnder(target)).toEqual([]);
   }, 180_000);
 
