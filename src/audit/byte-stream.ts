@@ -15,8 +15,15 @@ export class ByteStream {
   /** Bytes pulled from the source so far (whether or not anyone looked at them). */
   bytesRead = 0;
 
-  /** From an iterable of chunks, or from a function that gives the next chunk (null at the end). */
-  constructor(source: AsyncIterable<Uint8Array> | (() => Promise<Uint8Array | null>)) {
+  /**
+   * From an iterable of chunks, or from a function that gives the next chunk (null at the end);
+   * `skipRest`, when given, discards what the source has left and says how many bytes that was
+   * (a slice tells its parent to skip, which is cheaper than pulling each chunk through it).
+   */
+  constructor(
+    source: AsyncIterable<Uint8Array> | (() => Promise<Uint8Array | null>),
+    private readonly skipRest?: () => Promise<number>,
+  ) {
     if (typeof source === 'function') {
       this.next = source;
       this.release = async () => undefined;
@@ -117,8 +124,38 @@ export class ByteStream {
   /** Reads to the end, discarding; resolves with the total length of the stream. */
   async drain(): Promise<number> {
     this.buffered = [];
+    if (this.skipRest && !this.ended && !this.error) {
+      const skipRest = this.skipRest;
+      const skipped = this.queue.then(async () => {
+        try {
+          this.bytesRead += await skipRest();
+        } catch (error) {
+          // The source failed, as when a pull fails.
+          this.error = error instanceof Error ? error : new Error(String(error));
+          throw this.error;
+        }
+        this.ended = true;
+      });
+      this.queue = skipped.catch(() => undefined);
+      await skipped;
+    }
     while ((await this.pull()) !== null);
     return this.bytesRead;
+  }
+
+  /** The first `n` bytes if they are already here (in the first chunk held), without waiting. */
+  peekHeld(n: number): Buffer | undefined {
+    const first = this.buffered[0];
+    return first !== undefined && first.length >= n ? first.subarray(0, n) : undefined;
+  }
+
+  /** Discards `n` bytes if they are already here (in the first chunk held); false otherwise. */
+  skipHeld(n: number): boolean {
+    const first = this.buffered[0];
+    if (first === undefined || first.length < n) return false;
+    if (first.length === n) this.buffered.shift();
+    else this.buffered[0] = first.subarray(n);
+    return true;
   }
 
   /**

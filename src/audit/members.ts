@@ -20,11 +20,20 @@ export interface UnreadableMember {
  */
 export function slice(parent: ByteStream, length: number, what = 'a member'): ByteStream {
   let remaining = length;
-  return new ByteStream(async () => {
-    if (remaining === 0) return null;
-    const chunk = await parent.readMax(remaining);
-    if (chunk === null) throw new Error(`truncated archive: it ends ${remaining} bytes early, inside ${what}`);
-    remaining -= chunk.length;
-    return chunk;
-  });
+  const truncated = () => new Error(`truncated archive: it ends ${remaining} bytes early, inside ${what}`);
+  return new ByteStream(
+    async () => {
+      if (remaining === 0) return null;
+      const chunk = await parent.readMax(remaining);
+      if (chunk === null) throw truncated();
+      remaining -= chunk.length;
+      return chunk;
+    },
+    async () => {
+      const skipped = remaining === 0 || parent.skipHeld(remaining) ? remaining : await parent.skip(remaining);
+      remaining -= skipped;
+      if (remaining > 0) throw truncated();
+      return skipped;
+    },
+  );
 }

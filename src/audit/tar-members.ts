@@ -53,12 +53,12 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
     let pax: Record<string, string> = {};
     let offset = 0;
     for (;;) {
-      const header = await stream.peek(BLOCK);
+      const header = stream.peekHeld(BLOCK) ?? (await stream.peek(BLOCK));
       if (header.length === 0) break; // no end-of-archive blocks: tolerated, as by tar(1)
       if (header.length < BLOCK) throw new Error(`truncated archive: it ends inside a header at byte ${offset}`);
       if (isZeroBlock(header)) break;
       const parsed = parseHeader(header, offset);
-      await stream.skip(BLOCK);
+      if (!stream.skipHeld(BLOCK)) await stream.skip(BLOCK);
       offset += BLOCK;
       const size = pax.size !== undefined ? Number(pax.size) : parsed.size;
       const padded = Math.ceil(size / BLOCK) * BLOCK;
@@ -77,7 +77,7 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
       yield { path, type, size, body };
       // What the reader left, then the padding to the next block.
       await body.drain();
-      if ((await stream.skip(padded - size)) < padded - size) throw new Error(`truncated archive: it ends inside ${path}`);
+      if (!stream.skipHeld(padded - size) && (await stream.skip(padded - size)) < padded - size) throw new Error(`truncated archive: it ends inside ${path}`);
       offset += padded;
     }
     finished = true;

@@ -5,12 +5,16 @@ import { BootstrapError } from '../util/errors.js';
 import { reportError } from './report-error.js';
 
 /**
- * Each file in ./commands exports `command`, a yargs CommandModule. Command files import their
- * implementation lazily inside the handler so that `bootstrap status` does not load the fetcher.
+ * Each file in ./commands exports `command`, a yargs CommandModule, and is named for the command
+ * (status.js for `bootstrap status`). Command files import their implementation lazily inside
+ * the handler so that `bootstrap status` does not load the fetcher. When the first argument
+ * names a command file, only that file is loaded; otherwise (--help, a typo) all of them are.
  */
-async function loadCommands(): Promise<CommandModule[]> {
+async function loadCommands(first: string | undefined): Promise<CommandModule[]> {
   const dir = fileURLToPath(new URL('./commands/', import.meta.url));
-  const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
+  const all = readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
+  const named = first !== undefined && /^[a-z][a-z0-9-]*$/.test(first) ? all.filter((f) => f === `${first}.js`) : [];
+  const files = named.length > 0 ? named : all;
   const modules = await Promise.all(files.map((f) => import(new URL(`./commands/${f}`, import.meta.url).href)));
   return modules.map((m: { command?: CommandModule }) => m.command).filter((c): c is CommandModule => c !== undefined);
 }
@@ -26,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
     .fail((message, error) => {
       throw error ?? new BootstrapError('EUSAGE', message, { hint: 'See bootstrap --help.' });
     });
-  for (const command of await loadCommands()) parser.command(command);
+  for (const command of await loadCommands(argv[0])) parser.command(command);
   try {
     await parser.parseAsync();
   } catch (error) {
