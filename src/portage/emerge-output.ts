@@ -8,6 +8,9 @@ import type { PretendResult } from '../engine/step-kind.js';
  */
 
 const MERGE = /^\[(ebuild|binary)\s+([^\]]*)\]\s+(\S+)/;
+// A binary package from a binpkg-multi-instance PKGDIR is shown with its build id after the
+// version (`cat/pkg-2.72-r1-1`), which is not part of the package's name and version.
+const BUILD_ID = /^(.+-\d[^-/]*(?:-r\d+)?)-\d+$/;
 
 const PROBLEMS: Array<[RegExp, string]> = [
   [/^emerge: there are no (ebuilds|binary packages) built with USE flags to satisfy/, 'use'],
@@ -31,7 +34,8 @@ export function readEmergePretend(output: string, exitCode: number): PretendResu
   for (const [i, line] of lines.entries()) {
     const merge = MERGE.exec(line);
     if (merge) {
-      would.push(merge[3]!.replace(/::.*$/, ''));
+      const cpv = merge[3]!.replace(/::.*$/, '');
+      would.push(merge[1] === 'binary' ? cpv.replace(BUILD_ID, '$1') : cpv);
       continue;
     }
     const rule = PROBLEMS.find(([re]) => re.test(line));

@@ -31,7 +31,7 @@ describe('emerge step kind', () => {
 });
 
 describe("reading emerge --pretend's answer", () => {
-  it('lists the packages it would merge, without their repository', () => {
+  it('lists the packages it would merge, without their repository or build id', () => {
     const out = [
       'These are the packages that would be merged, in order:',
       '',
@@ -41,11 +41,14 @@ describe("reading emerge --pretend's answer", () => {
       '[ebuild  N     ] app-arch/lzip-1.24.1::gentoo  USE="-static" 0 KiB',
       '[ebuild     U  ] dev-build/make-4.4.1-r100 [4.3] USE="nls -guile"',
       '[binary   R    ] sys-apps/gentoo-functions-0.19',
+      '[binary  N     ] dev-build/autoconf-2.72-r1-1::gentoo  0 KiB',
+      '[binary  N     ] app-misc/pkg-5-3',
       '[nomerge       ] sys-apps/portage-3.0.66.1',
       '',
       'Total: 3 packages (1 upgrade, 1 new, 1 reinstall), Size of downloads: 0 KiB',
     ].join('\n');
-    expect(readEmergePretend(out, 0)).toEqual({ ok: true, would: ['app-arch/lzip-1.24.1', 'dev-build/make-4.4.1-r100', 'sys-apps/gentoo-functions-0.19'], problems: [] });
+    // A binary package's build id (binpkg-multi-instance) is not part of its version.
+    expect(readEmergePretend(out, 0)).toEqual({ ok: true, would: ['app-arch/lzip-1.24.1', 'dev-build/make-4.4.1-r100', 'sys-apps/gentoo-functions-0.19', 'dev-build/autoconf-2.72-r1', 'app-misc/pkg-5'], problems: [] });
   });
 
   it('names why it cannot resolve, with Portage\'s own lines', () => {
