@@ -138,7 +138,9 @@ export class ByteStream {
       });
       this.queue = skipped.catch(() => undefined);
       await skipped;
+      return this.bytesRead;
     }
+    if (this.ended) return this.bytesRead;
     while ((await this.pull()) !== null);
     return this.bytesRead;
   }
