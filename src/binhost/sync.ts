@@ -1,6 +1,6 @@
 import { execa } from 'execa';
-import { access, cp } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { BootstrapError } from '../util/errors.js';
 import { shellQuote } from '../util/shell-quote.js';
 
@@ -53,34 +53,22 @@ export async function syncPlan(options: SyncOptions): Promise<SyncCommand[]> {
   const env = (vars: Record<string, string>) => Object.entries(vars).map(([k, v]) => `${k}=${shellQuote([v])}`).join(' ');
   const commands: SyncCommand[] = [];
 
+  // tar, not cp or seed 004's scp -r: links (make.profile) stay links and replace the target's,
+  // whatever they point to on this machine.
+  const pack = ['tar', '-C', binhost, '--exclude', `etc/portage/${KEEP_ON_TARGET}`, '-cf', '-', ...present];
+  const copied = `copy ${present.join(', ')} to ${options.targetRoot !== undefined ? resolve(options.targetRoot) : options.ssh!} (its ${KEEP_ON_TARGET} stays)`;
+  const buildArgs = ['--buildpkg', '--root-deps', ...options.args];
   if (options.targetRoot !== undefined) {
     const target = resolve(options.targetRoot);
-    commands.push({
-      what: `copy ${present.join(', ')} to ${target} (its ${KEEP_ON_TARGET} stays)`,
-      line: present.map((p) => `cp -a ${shellQuote([join(binhost, p)])} ${shellQuote([join(target, p, '..')])}/`).join(' && '),
-      run: async () => {
-        for (const path of present) {
-          await cp(join(binhost, path), join(target, path), { recursive: true, verbatimSymlinks: true, force: true, filter: (src) => basename(src) !== KEEP_ON_TARGET || !src.startsWith(join(binhost, 'etc/portage')) });
-        }
-      },
-    });
-    commands.push(emergeCommand('build the packages in the binhost environment', options.emerge, ['--buildpkg', '--root-deps', ...options.args], build, env));
+    const unpack = ['tar', '-C', target, '-xpf', '-'];
+    commands.push({ what: copied, line: `${shellQuote(pack)} | ${shellQuote(unpack)}`, run: () => pipe(pack, unpack) });
+    commands.push(emergeCommand('build the packages in the binhost environment', options.emerge, buildArgs, build, env));
     commands.push(emergeCommand(`install them in ${target} from the binhost`, options.emerge, ['--getbinpkgonly', ...options.args], { ROOT: `${target}/`, PORTAGE_CONFIGROOT: `${target}/` }, env));
   } else {
     const dest = options.ssh!;
-    // tar, not seed 004's scp -r: scp follows make.profile's link and copies the profile itself.
-    const tar = ['tar', '-C', binhost, '--exclude', `etc/portage/${KEEP_ON_TARGET}`, '-cf', '-', ...present];
-    const untar = shellQuote(['sudo', 'tar', '-C', '/', '-xpf', '-']);
-    commands.push({
-      what: `copy ${present.join(', ')} to ${dest} (its ${KEEP_ON_TARGET} stays)`,
-      line: `${shellQuote(tar)} | ${shellQuote(['ssh', dest, untar])}`,
-      run: async () => {
-        const pack = execa(tar[0]!, tar.slice(1), { stdout: 'pipe', stderr: 'inherit' });
-        const unpack = execa('ssh', [dest, untar], { stdin: pack.stdout!, stdout: 'inherit', stderr: 'inherit' });
-        await Promise.all([pack, unpack]);
-      },
-    });
-    commands.push(emergeCommand('build the packages in the binhost environment', options.emerge, ['--buildpkg', '--root-deps', ...options.args], build, env));
+    const unpack = ['ssh', dest, shellQuote(['sudo', 'tar', '-C', '/', '-xpf', '-'])];
+    commands.push({ what: copied, line: `${shellQuote(pack)} | ${shellQuote(unpack)}`, run: () => pipe(pack, unpack) });
+    commands.push(emergeCommand('build the packages in the binhost environment', options.emerge, buildArgs, build, env));
     const remote = shellQuote(['sudo', 'emerge', '--getbinpkgonly', ...options.args]);
     commands.push({
       what: `install them on ${dest} from the binhost`,
@@ -91,6 +79,11 @@ export async function syncPlan(options: SyncOptions): Promise<SyncCommand[]> {
     });
   }
   return commands;
+}
+
+/** `from | to`, both checked. */
+async function pipe(from: string[], to: string[]): Promise<void> {
+  await execa(from[0]!, from.slice(1), { stderr: 'inherit' }).pipe(to[0]!, to.slice(1), { stdout: 'inherit', stderr: 'inherit' });
 }
 
 function emergeCommand(what: string, emerge: string, args: string[], vars: Record<string, string>, env: (vars: Record<string, string>) => string): SyncCommand {

@@ -31,6 +31,8 @@ function setup(): { dir: string; binhost: string; target: string; emerge: string
   writeFileSync(join(binhost, 'var/lib/portage/world'), 'app-editors/vim\n');
   mkdirSync(join(target, 'etc/portage'), { recursive: true });
   writeFileSync(join(target, 'etc/portage/make.conf'), 'old\n');
+  // The target's own profile link, pointing nowhere on this machine: replaced, not followed.
+  symlinkSync('/var/db/repos/gentoo/profiles/old', join(target, 'etc/portage/make.profile'));
   writeFileSync(join(target, 'etc/portage/binrepos.conf'), '[binhost]\nsync-uri = http://127.0.0.1:8080/\n');
   const calls = join(d.path, 'calls');
   const emerge = join(d.path, 'emerge');
@@ -54,7 +56,7 @@ describe('binhost sync', () => {
     // The profile link stays a link; the target keeps its own pointer to the binhost.
     expect(readlinkSync(join(s.target, 'etc/portage/make.profile'))).toBe('../../var/db/repos/gentoo/profiles/default/linux/amd64/23.0');
     expect(readFileSync(join(s.target, 'etc/portage/binrepos.conf'), 'utf8')).toContain('sync-uri = http://127.0.0.1:8080/');
-    expect(result.stderr).toMatch(/\[1\/3\] copy etc\/portage, var\/lib\/portage\/world to .* \(its binrepos\.conf stays\)/);
+    expect(result.stderr).toMatch(/\[1\/3\] copy etc\/portage, var\/lib\/portage\/world to .* \(its binrepos\.conf stays\)\n  tar -C \S+ --exclude etc\/portage\/binrepos\.conf -cf - etc\/portage var\/lib\/portage\/world \| tar -C \S+ -xpf -\n/);
   });
 
   it('a failed build stops before the target is touched by emerge, and says so', async () => {
