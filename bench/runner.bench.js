@@ -1,9 +1,13 @@
-// Runner benchmark: the orchestrator's own overhead per step, and `bootstrap status` on a
-// journal of 100 steps. Medians of several runs. Needs root for the chroot part.
+// Runner benchmark: the orchestrator's own overhead per step (medians of several runs; needs
+// root for the chroot part), and the read-only commands against Node's own start-up: `bootstrap
+// status` on a journal of 100 finished steps and `bootstrap plan` of a 100-step recipe, each in
+// pairs with `node -e 0` (bench/lib/paired.js). Goals (issue 15): status ≤ 2.5 × and plan ≤ 3 ×
+// the Node floor.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measure, paired, verdict } from './lib/paired.js';
 
 const cli = fileURLToPath(new URL('../bin/bootstrap.js', import.meta.url));
 const base = mkdtempSync('/var/tmp/bootstrap-bench-runner-');
@@ -70,8 +74,16 @@ try {
     events.push({ type: 'step-finished', time: '', step: s.id, attempt: 1, fingerprint: s.fingerprint, durationMs: 1000, log: join(work, 'logs', s.id), logDigest: '0', outcome: {} });
   }
   writeFileSync(join(work, 'journal.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  const status = median(Array.from({ length: 7 }, () => time(['status', '--work', work])));
-  console.log(`bootstrap status on a 100-step journal: ${status.toFixed(0)} ms median of 7 (start-up included)`);
+  const env = { ...process.env, CI: 'true', NO_COLOR: '1' };
+  const floor = { label: 'node -e 0', run: () => measure([process.execPath, '-e', '0'], { cpu: false }) };
+  const status = await paired({ title: 'bootstrap status, 100-step journal', baseline: floor, candidate: { label: 'bootstrap status', run: () => measure([process.execPath, cli, 'status', '--work', work], { env, cpu: false }) } });
+  verdict(`status ≤ 2.5 × node -e 0 (median ratio ${status.ratio.median.toFixed(2)})`, status.ratio.median <= 2.5);
+  const planned = await paired({ title: 'bootstrap plan, 100-step recipe', baseline: floor, candidate: { label: 'bootstrap plan', run: () => measure([process.execPath, cli, 'plan', '--recipe', dir, '--work', work], { env, cpu: false }) } });
+  verdict(`plan ≤ 3 × node -e 0 (median ratio ${planned.ratio.median.toFixed(2)})`, planned.ratio.median <= 3);
+  // What neither command can go below while it parses its options with yargs and reads the
+  // recipe with yaml and zod: the three libraries imported and nothing done with them.
+  const libraries = `import('yargs').then(() => import('yaml')).then(() => import('zod'))`;
+  await paired({ title: 'yargs, yaml and zod imported alone', baseline: floor, candidate: { label: 'import yargs, yaml, zod', run: () => measure([process.execPath, '-e', libraries], { cwd: fileURLToPath(new URL('..', import.meta.url)), cpu: false }) } });
 } finally {
   rmSync(base, { recursive: true, force: true });
 }
