@@ -13,8 +13,15 @@ import { reportError } from './report-error.js';
 async function loadCommands(first: string | undefined): Promise<CommandModule[]> {
   const dir = fileURLToPath(new URL('./commands/', import.meta.url));
   const all = readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
-  const named = first !== undefined && /^[a-z][a-z0-9-]*$/.test(first) ? all.filter((f) => f === `${first}.js`) : [];
-  const files = named.length > 0 ? named : all;
+  if (first !== undefined && all.includes(`${first}.js`)) {
+    const [named] = await load([`${first}.js`]);
+    // A file that is not named for its command is found the slow way, among all of them.
+    if (named !== undefined && String(named.command).split(' ')[0] === first) return [named];
+  }
+  return load(all);
+}
+
+async function load(files: string[]): Promise<CommandModule[]> {
   const modules = await Promise.all(files.map((f) => import(new URL(`./commands/${f}`, import.meta.url).href)));
   return modules.map((m: { command?: CommandModule }) => m.command).filter((c): c is CommandModule => c !== undefined);
 }

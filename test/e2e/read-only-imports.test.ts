@@ -31,8 +31,8 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
   });
   afterEach(() => dir.remove());
 
-  /** The node_modules packages the command resolved, and its exit code. */
-  function packagesLoaded(args: string[]): { packages: Set<string>; exitCode: number } {
+  /** The node_modules packages the command resolved, every module URL, and its exit code. */
+  function packagesLoaded(args: string[]): { packages: Set<string>; urls: string[]; exitCode: number } {
     const log = join(dir.path, `modules-${args[0]}.log`);
     writeFileSync(log, '');
     let exitCode = 0;
@@ -43,7 +43,7 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     }
     const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     const packages = new Set(urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => p !== undefined));
-    return { packages, exitCode };
+    return { packages, urls, exitCode };
   }
 
   it('plan, status and why of the gentoo-2025 recipe load no undici, execa or listr2; a run-side command does (the hook sees them)', () => {
@@ -78,6 +78,8 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     expect(status.exitCode).toBe(0);
     expect(status.packages.has('zod')).toBe(true);
     for (const name of RUN_ONLY) expect(status.packages.has(name), `status loaded ${name}`).toBe(false);
+    // Only its own command file: the first argument names it.
+    expect(status.urls.filter((u) => u.includes('/cli/commands/')).map((u) => u.split('/').pop())).toEqual(['status.js']);
 
     const why = packagesLoaded(['why', first.id, '--work', work]);
     expect(why.exitCode).toBe(0);
