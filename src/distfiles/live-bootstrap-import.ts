@@ -101,7 +101,7 @@ export async function importLiveBootstrap(options: LiveBootstrapImportOptions): 
     });
   }
 
-  const sources = await readLiveBootstrapSources((path) => showFile(git, top, commit, path), `${label}`);
+  const sources = await readLiveBootstrapSources((path) => showFile(git, top, commit, path), label);
   for (const source of sources) {
     add({
       name: source.name,
