@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +124,20 @@ describe('entries pinned by an OpenPGP signature', () => {
     const error = await f.ensure({ names: ['snap.sqfs'], tuning: fast }).catch((e: unknown) => e);
     expect(String((error as { found?: unknown }).found)).toContain(`signed by ${other}, not by the pinned key ${release}`);
     expect(existsSync(join(f.storeDir, 'snap.sqfs'))).toBe(false);
+  });
+
+  it('checks a file already in the store against the signature too: a wrong one is set aside and fetched again', async (ctx) => {
+    if (!tools) ctx.skip('needs gpg and gpgv (Debian packages gnupg and gpgv)');
+    const body = randomBytes(50_000);
+    f.server.route('/snap.sqfs', body);
+    f.server.route('/snap.sqfs.asc', sign(body, release));
+    await lockFor([`${f.server.url}/snap.sqfs.asc`]);
+    mkdirSync(f.storeDir, { recursive: true });
+    writeFileSync(join(f.storeDir, 'snap.sqfs'), randomBytes(50_000));
+    const result = await f.ensure({ names: ['snap.sqfs'], tuning: fast });
+    expect(readFileSync(result['snap.sqfs']!.path).equals(body)).toBe(true);
+    expect(f.events.find((e) => e.type === 'mismatch')).toMatchObject({ name: 'snap.sqfs', found: expect.stringContaining('BADSIG') });
+    expect(readdirSync(join(f.storeDir, '.bad')).some((n) => n.startsWith('snap.sqfs.bad-'))).toBe(true);
   });
 
   it('is not trust on first use: fetch needs no --pin for it', async (ctx) => {
