@@ -402,7 +402,7 @@ function verifyAgainstLock(lock: ReadonlyMap<string, LockEntry>, predicate: Slsa
   }
   for (const dep of predicate.buildDefinition.resolvedDependencies.filter((d) => d.annotations?.kind === 'material' && typeof d.annotations.lockEntry === 'string')) {
     const name = String(dep.annotations!.lockEntry);
-    const pinned = (lock.get(name) as (LockEntry & { git?: { commit: string } }) | undefined)?.git?.commit;
+    const pinned = lock.get(name)?.git?.commit;
     if (pinned === undefined) add(name, 'material', 'fail', 'the run used this tree but the lock pins no commit for it');
     else if (pinned !== dep.digest?.gitCommit) add(name, 'material', 'fail', `the run used commit ${dep.digest?.gitCommit}, the lock pins ${pinned}`);
     else add(name, 'material', 'pass', `commit ${pinned.slice(0, 12)} as the lock pins it`);

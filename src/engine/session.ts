@@ -196,6 +196,8 @@ export async function runStatus(workDir: string, deps: EngineDeps): Promise<Stat
  * estimates, and attempt numbers go on from it, so no log file is ever reused.
  */
 async function execute(plan: Plan, work: string, journal: JournalWriter, startIndex: number, control: RunControl, deps: EngineDeps, previous: RunState | undefined, replan: () => Promise<Plan>): Promise<RunResult> {
+  let latest = plan;
+  const hooks = deps.hooks;
   const estimates = new Map<string, number>();
   for (const s of previous?.steps.values() ?? []) if (s.finished) estimates.set(s.id, s.finished.durationMs);
   control.reporter.runStarting({ steps: plan.steps, startIndex, estimates });
@@ -209,9 +211,10 @@ async function execute(plan: Plan, work: string, journal: JournalWriter, startIn
       reporter: control.reporter,
       runScript: deps.runScript,
       signal: control.signal,
-      replan,
+      // The hooks see the plan as it stands: after a replan, the detected values (provenance).
+      replan: async () => (latest = await replan()),
       ...(control.until ? { until: control.until } : {}),
-      ...(deps.hooks ? { hooks: deps.hooks(plan, work) } : {}),
+      ...(hooks ? { hooks: { afterStep: async (step, outcome) => hooks(latest, work).afterStep?.(step, outcome), afterRun: async () => (await hooks(latest, work).afterRun?.()) ?? [] } } : {}),
     });
   } finally {
     await control.reporter.runEnded();

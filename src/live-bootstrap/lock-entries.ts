@@ -1,4 +1,4 @@
-import type { Lock, LockEntry } from '../distfiles/lock-schema.js';
+import type { Lock } from '../distfiles/lock-schema.js';
 import { BootstrapError } from '../util/errors.js';
 
 /** The lock's group of live-bootstrap entries (docs/live-bootstrap.md). */
@@ -27,27 +27,14 @@ export interface LiveBootstrapEntries {
   seeds: PinnedFile[];
 }
 
-/** The fields the live-bootstrap group adds to an entry (`group`, `git`). */
-type GroupedEntry = LockEntry & { group?: string; git?: { commit: string; path: string } };
-
-/**
- * The live-bootstrap group of a lock, snapshots sorted so that a tree comes before the trees
- * nested in it. Every path is checked: a snapshot placed outside the checkout is refused.
- */
+/** The live-bootstrap group of a lock, snapshots sorted so that a tree comes before the trees nested in it. */
 export function liveBootstrapEntries(lock: Lock, lockPath: string): LiveBootstrapEntries {
   const out: LiveBootstrapEntries = { snapshots: [], sources: [], seeds: [] };
-  for (const [name, raw] of Object.entries(lock.distfiles)) {
-    const entry = raw as GroupedEntry;
+  for (const [name, entry] of Object.entries(lock.distfiles)) {
     if (entry.group !== LIVE_BOOTSTRAP_GROUP) continue;
-    if (entry.git) {
-      const path = entry.git.path;
-      if (path.startsWith('/') || path.split('/').some((part) => part === '..' || part === '.') || path.endsWith('/')) {
-        throw new BootstrapError('ELOCKGIT', `${lockPath}: ${name}: git.path ${JSON.stringify(path)} must be a plain relative path inside the live-bootstrap tree`, {
-          hint: 'Import the lock again with `bootstrap lock import-live-bootstrap`.',
-        });
-      }
-      out.snapshots.push({ name, commit: entry.git.commit, path, urls: entry.urls });
-    } else if (entry.kind === 'source' || entry.kind === 'seed') {
+    // The lock's schema has checked git.path (relative, no '.' or '..').
+    if (entry.git) out.snapshots.push({ name, commit: entry.git.commit, path: entry.git.path, urls: entry.urls });
+    else if (entry.kind === 'source' || entry.kind === 'seed') {
       if (entry.integrity === null) {
         throw new BootstrapError('EUNPINNED', `${lockPath}: ${name}: a live-bootstrap ${entry.kind} has no integrity`, {
           hint: 'live-bootstrap pins every source by sha256; import the lock again with `bootstrap lock import-live-bootstrap`.',

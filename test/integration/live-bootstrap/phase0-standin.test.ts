@@ -45,7 +45,10 @@ describe.skipIf(!ready)(`live-bootstrap as phase 0 (stand-in rootfs.py)${ready ?
     expect(readFileSync((finished.find((e) => e.step === 'read-target') as unknown as { log: string }).log, 'utf8')).toContain('with i386-unknown-linux-musl');
 
     // The provenance names live-bootstrap's commit and its seeds; the audit checks them against the lock.
-    const provenance = JSON.parse(readFileSync(join(work, 'provenance.json'), 'utf8')) as { predicate: { buildDefinition: { resolvedDependencies: Array<{ name: string; digest: Record<string, string>; annotations: { kind: string } }> } } };
+    const provenance = JSON.parse(readFileSync(join(work, 'provenance.json'), 'utf8')) as {
+      predicate: { buildDefinition: { internalParameters: { resolvedParameters: Record<string, string> }; resolvedDependencies: Array<{ name: string; digest: Record<string, string>; annotations: { kind: string } }> } };
+    };
+    expect(provenance.predicate.buildDefinition.internalParameters.resolvedParameters.lb_chost).toBe('i386-unknown-linux-musl');
     const deps = provenance.predicate.buildDefinition.resolvedDependencies;
     expect(deps.find((d) => d.annotations.kind === 'material' && d.digest.gitCommit === fx.topCommit)).toBeDefined();
     expect(deps.filter((d) => d.annotations.kind === 'distfile').map((d) => d.name).sort()).toEqual(['alpha-1.0.tar.gz', 'hex0-seed', 'kaem-optional-seed']);
