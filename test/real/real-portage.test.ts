@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { hasTool, isRoot, projectRoot, tempDir } from '../helpers/env.js';
+import { hasTool, projectRoot, tempDir } from '../helpers/env.js';
 import { startTestServer, type TestServer } from '../helpers/http-server.js';
+import { DISTFILES, PLACED, SNAPSHOT, realTierSkipReason, standinTarget, testLock } from '../helpers/real-tier.js';
 
 /**
  * The real tier: the gentoo-2025 recipe against real Portage 3.0.66.1, a real Gentoo tree
@@ -13,33 +13,10 @@ import { startTestServer, type TestServer } from '../helpers/http-server.js';
  * (docs/standin-root.md). Nothing here is a recording script: every emerge is Portage's.
  */
 
-const REAL = process.env.BOOTSTRAP_REAL_INPUTS ?? '/var/cache/bootstrap/real-inputs';
-const STANDIN_CACHE = process.env.BOOTSTRAP_STANDIN_CACHE ?? '/var/cache/bootstrap/standin';
-const DISTFILES = join(REAL, 'distfiles');
-const SNAPSHOT = 'gentoo-test-20250101.xz.sqfs';
 // Real builds on two cores that the rest of the suite shares.
 const REAL_TIMEOUT = 900_000;
-/** Placed by the recipe's distfiles step (the run's lock pins them). */
-const PLACED = ['portage-3.0.66.1.tar.bz2', SNAPSHOT, 'squashfs-tools-4.6.1.tar.gz', 'bzip2-1.0.8.tar.gz', 'findutils-4.10.0.tar.xz'];
-/** Pinned for the recipe's hand-off step, which a plan checks though these runs stop before it. */
-const RELENG = 'releng-87eea8b66cef13d62fc8bcf2e27a573e86423b75.tar.bz2';
 /** Not in the run's lock: the sealed fetch command refuses it, then --record fetches it. */
 const RECORDED = 'autoconf-2.72.tar.xz';
-const DEBIAN = ['squashfs-tools-4.6.1.tar.gz', 'bzip2-1.0.8.tar.gz', 'findutils-4.10.0.tar.xz', RECORDED];
-const FROM_FETCH_TOOL: Record<string, string> = {
-  'portage-3.0.66.1.tar.bz2': 'git archive of gentoo/portage at tag portage-3.0.66.1, bzip2 -9 (test/real/README.md)',
-  [SNAPSHOT]: 'mksquashfs of the test Gentoo tree (test/real/README.md, "The test Gentoo tree")',
-  [RELENG]: 'git archive of gentoo/releng at 87eea8b6, bzip2 -9 (test/real/README.md)',
-};
-
-interface LockEntry {
-  size: number;
-  integrity: string;
-  urls: string[];
-  kind: string;
-  from?: string;
-}
-const testLock = JSON.parse(readFileSync(join(projectRoot, 'test/real/inputs.lock'), 'utf8')) as { lockfileVersion: number; distfiles: Record<string, LockEntry> };
 const expected = JSON.parse(readFileSync(join(projectRoot, 'test/real/expected-resolutions.json'), 'utf8')) as Record<string, string[]>;
 
 let skipReason: string | undefined;
@@ -48,55 +25,11 @@ let target = '';
 let lock = '';
 let server: TestServer | undefined;
 
-function sha512(path: string): string {
-  return `sha512-${createHash('sha512').update(readFileSync(path)).digest('base64')}`;
-}
-
-/** Every real input present and as the test lock pins it; Debian's fetched with apt first. */
-function gatherInputs(): string | undefined {
-  const missingDebian = DEBIAN.filter((name) => !existsSync(join(DISTFILES, name)));
-  if (missingDebian.length > 0) {
-    try {
-      mkdirSync(DISTFILES, { recursive: true });
-      execFileSync('bash', [join(projectRoot, 'test/real/debian-sources.sh'), DISTFILES, ...missingDebian], { stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (error) {
-      return `could not fetch ${missingDebian.join(', ')} from the Debian archive with test/real/debian-sources.sh: ${String((error as { stderr?: Buffer }).stderr ?? error).trim().split('\n').at(-1)}`;
-    }
-  }
-  for (const name of [...PLACED, RELENG, RECORDED]) {
-    const path = join(DISTFILES, name);
-    if (!existsSync(path)) return `missing ${path}: ${FROM_FETCH_TOOL[name] ?? 'test/real/debian-sources.sh fetches it'} (BOOTSTRAP_REAL_INPUTS names the folder)`;
-    const entry = testLock.distfiles[name]!;
-    if (!entry.integrity.split(' ').includes(sha512(path))) return `${path} does not match test/real/inputs.lock: get it again as test/real/README.md says`;
-  }
-  return undefined;
-}
-
 beforeAll(async () => {
-  if (!isRoot) {
-    skipReason = 'needs root for chroot, mounts and namespaces (CI runs as root)';
-    return;
-  }
-  skipReason = gatherInputs();
+  skipReason = realTierSkipReason([RECORDED]);
   if (skipReason) return;
-  if (!hasTool('debootstrap')) {
-    skipReason = 'needs debootstrap for the stand-in root (Debian package debootstrap; .ci/run installs it)';
-    return;
-  }
-  // Built once per machine (debootstrap, about a minute), then reused from its cache.
-  const built = spawnSync('bash', [join(projectRoot, 'test/real/standin-root.sh'), STANDIN_CACHE], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`test/real/standin-root.sh failed:\n${built.stderr.slice(-4000)}`);
-  const standin = built.stdout.trim().split('\n').at(-1)!;
   dir = tempDir('bootstrap-real-');
-  target = join(dir.path, 'target');
-  execFileSync('cp', ['-a', '--reflink=auto', standin, target]);
-  // The run's lock: the recipe's inputs (the snapshot is the test tree) and two sources.
-  lock = join(dir.path, 'distfiles.lock');
-  writeFileSync(lock, `${JSON.stringify({ lockfileVersion: 1, distfiles: Object.fromEntries([...PLACED, RELENG].map((n) => [n, testLock.distfiles[n]])) }, null, 2)}\n`);
-  // The test tree's known gap (test/real/README.md): two perl virtuals for perl 5.40 are in no
-  // reachable source. This configuration is the test's, not the recipe's.
-  mkdirSync(join(target, 'gentoo.cfg/etc/portage/profile'), { recursive: true });
-  writeFileSync(join(target, 'gentoo.cfg/etc/portage/profile/package.provided'), 'virtual/perl-CPAN-2.360.0\nvirtual/perl-Test-Harness-3.480.0\n');
+  ({ target, lock } = standinTarget(dir.path));
   server = await startTestServer();
   server.route(`/distfiles/${RECORDED}`, readFileSync(join(DISTFILES, RECORDED)));
 }, 900_000);
