@@ -47,7 +47,6 @@ const TYPES: Record<string, string> = {
 export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<TarMember> {
   const owned = !(input instanceof ByteStream);
   const stream = input instanceof ByteStream ? input : new ByteStream(input);
-  let finished = false;
   try {
     let longPath: string | undefined;
     let pax: Record<string, string> = {};
@@ -80,9 +79,10 @@ export async function* tarMembers(input: AsyncIterable<Buffer>): AsyncGenerator<
       if (!stream.skipHeld(padded - size) && (await stream.skip(padded - size)) < padded - size) throw new Error(`truncated archive: it ends inside ${path}`);
       offset += padded;
     }
-    finished = true;
   } finally {
-    if (owned && !finished) await stream.release();
+    // A stream of ours is let go (what follows the end-of-archive blocks is not read); a
+    // ByteStream given is the caller's to drain.
+    if (owned) await stream.release();
   }
 }
 
