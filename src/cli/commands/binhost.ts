@@ -1,13 +1,35 @@
 import type { Argv, CommandModule } from 'yargs';
 
-const pkgdirOption = (y: Argv) =>
-  y.option('pkgdir', { type: 'string', demandOption: true, describe: 'The package folder, with its index' });
+const pkgdirOptions = (y: Argv, work: string) =>
+  y
+    .option('pkgdir', { type: 'string', describe: 'The package folder, with its index' })
+    .option('work', { type: 'string', describe: work })
+    .option('root', { type: 'string', describe: "With --work and no --pkgdir: which of the run's package folders (ROOT, or ROOT:PKGDIR for one only some steps use); default: the only one with packages" });
+
+/**
+ * --pkgdir as given, or the package folder of the run in --work that --root names (else its only
+ * one with packages), saying on stderr which one that is.
+ */
+async function packageFolder(argv: Record<string, unknown>): Promise<string> {
+  const { BootstrapError } = await import('../../util/errors.js');
+  if (argv.pkgdir !== undefined) {
+    if (argv.root !== undefined) throw new BootstrapError('EUSAGE', '--root chooses among the package folders of the run in --work; it does not go with --pkgdir', { hint: 'Give --pkgdir DIR, or --work W with --root NAME.' });
+    return String(argv.pkgdir);
+  }
+  if (argv.work === undefined) throw new BootstrapError('EUSAGE', 'which package folder? Give --pkgdir DIR, or --work W for the run in W', { hint: 'With --work, --root NAME chooses when the run has packages in several folders.' });
+  const { engineDeps, kindOptions, recordedOptions } = await import('../engine-deps.js');
+  const { runPackageFolder } = await import('../../binhost/run-pkgdirs.js');
+  const work = String(argv.work);
+  const { chosen, note } = await runPackageFolder(work, engineDeps(kindOptions({ work }, recordedOptions(work))), argv.root === undefined ? undefined : String(argv.root));
+  process.stderr.write(`${note}\n`);
+  return chosen.path;
+}
 
 const serve: CommandModule = {
   command: 'serve',
   describe: 'Check the package index against its files, then serve the folder read-only over HTTP and print the client configuration',
   builder: (y) =>
-    pkgdirOption(y)
+    pkgdirOptions(y, "Serve a package folder of the run in this work directory (see --root)")
       .option('bind', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on; anything but loopback is warned about' })
       .option('port', { type: 'number', default: 0, describe: 'Port to listen on (0: a free one, printed)' })
       .option('url', { type: 'string', describe: 'The URL clients use, when not the bound address (a tunnel, a DNS name)' })
@@ -22,9 +44,11 @@ const serve: CommandModule = {
     if (nameProblem) throw new BootstrapError('EUSAGE', `--name ${nameProblem}`);
     const port = Number(argv.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BootstrapError('EUSAGE', `--port ${String(argv.port)}: expected a whole number from 0 to 65535`);
+    if (argv.pkgdir !== undefined && argv.work !== undefined) throw new BootstrapError('EUSAGE', 'give --pkgdir DIR or --work W, not both: serve serves one folder', { hint: '`binhost check --pkgdir DIR --work W` says which step of the run built each package.' });
+    const pkgdir = await packageFolder(argv);
     const binhost = await serveBinhost(
       {
-        pkgdir: String(argv.pkgdir),
+        pkgdir,
         host: String(argv.bind),
         port,
         name: String(argv.name),
@@ -51,12 +75,11 @@ const check: CommandModule = {
   command: 'check',
   describe: 'Check the package index against its files (size and listed hashes), and list the packages with their digests',
   builder: (y) =>
-    pkgdirOption(y)
-      .option('work', { type: 'string', describe: "Also say which step of the run in this work directory built each package" })
+    pkgdirOptions(y, 'Say which step of the run in this work directory built each package; without --pkgdir, check a package folder of that run (see --root)')
       .option('json', { type: 'boolean', default: false, describe: 'One JSON document on stdout' }),
   handler: async (argv) => {
     const { checkPkgdir } = await import('../../binhost/check.js');
-    process.exitCode = await checkPkgdir(String(argv.pkgdir), {
+    process.exitCode = await checkPkgdir(await packageFolder(argv), {
       json: Boolean(argv.json),
       ...(argv.work !== undefined ? { workDir: String(argv.work) } : {}),
       write: (text) => process.stdout.write(text),

@@ -6,13 +6,10 @@ import { serveBinhost, type Binhost } from '../../../src/binhost/serve.js';
 import { checkPkgdir } from '../../../src/binhost/check.js';
 import { isBootstrapError } from '../../../src/util/errors.js';
 import { cli } from '../../helpers/cli.js';
+import { indexBlock, writePkgdir } from '../../helpers/binpkgs.js';
 import { tempDir } from '../../helpers/env.js';
 
-/**
- * The binhost server on 127.0.0.1 over a PKGDIR laid out as Portage 3.0.66 writes it
- * (binpkg-multi-instance GPKG files, a Packages index with PATH, SIZE, MD5, SHA1); the index
- * here is written by the test, the real tier serves one real Portage wrote.
- */
+/** The binhost server on 127.0.0.1 over a PKGDIR the test writes (test/helpers/binpkgs.ts). */
 
 const dirs: Array<{ remove: () => void }> = [];
 const hosts: Binhost[] = [];
@@ -21,29 +18,10 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) d.remove();
 });
 
-const hex = (algorithm: string, bytes: Buffer) => createHash(algorithm).update(bytes).digest('hex');
-
-function block(cpv: string, path: string, bytes: Buffer, extra: Record<string, string> = {}): string {
-  const fields = { BUILD_ID: '1', BUILD_TIME: '1796081024', CPV: cpv, MD5: hex('md5', bytes), PATH: path, SHA1: hex('sha1', bytes), SIZE: String(bytes.length), ...extra, MTIME: '1796081024', REPO: 'gentoo' };
-  return `${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n`;
-}
-
 function pkgdir(packages: Array<{ cpv: string; bytes: Buffer }>): { path: string; files: Record<string, string> } {
   const dir = tempDir('bootstrap-binhost-');
   dirs.push(dir);
-  let index = `ARCH: x86\nCHOST: i386-unknown-linux-musl\nPACKAGES: ${packages.length}\nTIMESTAMP: 1796081074\nVERSION: 0\n\n`;
-  const files: Record<string, string> = {};
-  for (const { cpv, bytes } of packages) {
-    const [cat, pf] = cpv.split('/') as [string, string];
-    const pn = pf.replace(/-[0-9].*$/, '');
-    const path = `${cat}/${pn}/${pf}-1.gpkg.tar`;
-    mkdirSync(join(dir.path, cat, pn), { recursive: true });
-    writeFileSync(join(dir.path, path), bytes);
-    files[cpv] = path;
-    index += block(cpv, path, bytes);
-  }
-  writeFileSync(join(dir.path, 'Packages'), index);
-  return { path: dir.path, files };
+  return { path: dir.path, files: writePkgdir(dir.path, packages) };
 }
 
 async function serve(path: string, warnings: string[] = []): Promise<Binhost> {
@@ -75,7 +53,7 @@ describe('binhost serve', () => {
     const etag = whole.headers.get('etag')!;
     const lastModified = whole.headers.get('last-modified')!;
     expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
-    expect(etag).toBe(`"${hex('sha512', BZIP2).slice(0, 32)}"`);
+    expect(etag).toBe(`"${createHash('sha512').update(BZIP2).digest('hex').slice(0, 32)}"`);
 
     const part = await fetch(url, { headers: { range: 'bytes=100-199' } });
     expect(part.status).toBe(206);
@@ -145,7 +123,7 @@ describe('binhost serve', () => {
     // A package added as Portage adds one: the file, then the index.
     mkdirSync(join(dir.path, 'sys-apps/findutils'), { recursive: true });
     writeFileSync(join(dir.path, 'sys-apps/findutils/findutils-4.10.0-1.gpkg.tar'), FIND);
-    writeFileSync(join(dir.path, 'Packages'), readFileSync(join(dir.path, 'Packages'), 'utf8') + block('sys-apps/findutils-4.10.0', 'sys-apps/findutils/findutils-4.10.0-1.gpkg.tar', FIND));
+    writeFileSync(join(dir.path, 'Packages'), readFileSync(join(dir.path, 'Packages'), 'utf8') + indexBlock('sys-apps/findutils-4.10.0', 'sys-apps/findutils/findutils-4.10.0-1.gpkg.tar', FIND));
     expect((await fetch(`${host.url}sys-apps/findutils/findutils-4.10.0-1.gpkg.tar`)).status).toBe(404);
     expect((await fetch(`${host.url}Packages`)).status).toBe(200);
     expect(warnings.at(-1)).toBe('index changed: 2 packages checked');
