@@ -8,8 +8,8 @@ import { preparedTarget, realTierSkipReason } from '../helpers/real-tier.js';
 
 /**
  * Seed 004 with real Portage 3.0.66.1 in two stand-in roots (docs/binhost.md): the builder
- * emerges app-arch/bzip2 with --buildpkg; `bootstrap binhost serve` serves its PKGDIR on
- * 127.0.0.1; the client, a fresh copy of the same prepared root, installs it with
+ * emerges app-arch/bzip2 with --buildpkg; `bootstrap binhost serve --work` serves its PKGDIR
+ * on 127.0.0.1; the client, a fresh copy of the same prepared root, installs it with
  * `emerge --getbinpkgonly` through the printed binrepos.conf. Then the audit ties the package to
  * the step that built it, a corrupted copy is refused, and a re-run reuses the package.
  */
@@ -64,7 +64,8 @@ describe('a binhost with real Portage (seed 004)', () => {
     expect(check.exitCode, check.stdout + check.stderr).toBe(0);
     expect(check.stdout).toMatch(new RegExp(`^ok   ${CPV}  ${entry!.PATH}  ${entry!.SIZE} bytes\\n\\s+sha512 [0-9a-f]{128}\\n\\s+built by run \\S+ step emerge-buildpkg attempt 1`, 'm'));
 
-    const server = startCli(['binhost', 'serve', '--pkgdir', pkgdir, '--bind', '127.0.0.1']);
+    // The run's folder, by the root that built into it (the client's root has the same PKGDIR).
+    const server = startCli(['binhost', 'serve', '--work', work(), '--root', 'builder', '--bind', '127.0.0.1']);
     let out = '';
     let err = '';
     server.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -73,6 +74,8 @@ describe('a binhost with real Portage (seed 004)', () => {
       await waitFor(() => /sync-uri = /.test(out) || server.exitCode !== null, 60_000, 'the binrepos.conf block');
       expect(out, err).toMatch(/^\[bootstrap-binhost\]\nsync-uri = http:\/\/127\.0\.0\.1:\d+\/\npriority = 10\n$/m);
       expect(err).toMatch(/checked 1 packages against .*Packages: all match/);
+      expect(err).toContain(`the run's package folder: PKGDIR /var/cache/binpkgs/lb of root builder, ${pkgdir} (--root builder)`);
+      expect(err).toContain(`  --root client  PKGDIR /var/cache/binpkgs/lb of root client, ${join(client, PKGDIR)}: `);
       // The printed block, as a user pastes it; the client's make.conf fetch command is the
       // run's sealed one, so the binhost gets its own (binrepos.conf's fetchcommand).
       const conf = out.split('\n').filter((line) => !line.startsWith('#')).join('\n');
