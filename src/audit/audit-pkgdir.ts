@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { JournalEvent, StepFinishedEvent } from '../engine/journal.js';
 import { journalTimeline } from '../report/journal-timeline.js';
@@ -124,7 +124,8 @@ function runAttempts(workDir: string): RunAttempt[] {
       }
       if (event.type === 'run-finished') documents.push(...event.documents);
     }
-    const { attempts } = journalTimeline(events, Date.now(), () => undefined);
+    // An attempt whose bootstrap was killed ends, as in `bootstrap report`, at its log's last write.
+    const { attempts } = journalTimeline(events, Date.now(), (log) => statSync(log, { throwIfNoEntry: false })?.mtimeMs);
     for (const [step, list] of attempts) {
       for (const attempt of list) {
         const end = finished.get(`${step}#${attempt.attempt}`);

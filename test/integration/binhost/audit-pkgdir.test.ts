@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditPkgdir } from '../../../src/audit/audit-pkgdir.js';
+import { writePkgdir } from '../../helpers/binpkgs.js';
 import { cli } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/env.js';
 
@@ -106,5 +107,33 @@ describe('audit of a PKGDIR', () => {
     expect(failed.map((c) => c.subject)).toEqual([`${pkgdir}: app-arch/bzip2-1.0.8-r5`]);
     expect(failed[0]!.reason).toMatch(/^app-arch\/bzip2-1\.0\.8-r5-1\.gpkg\.tar does not match the Packages index: MD5 [0-9a-f]{32}, the index says [0-9a-f]{32}; SHA1/);
     expect(result.exitCode).toBe(1);
+  });
+
+  it("ties a package to an attempt whose bootstrap was killed, up to its log's last write", async () => {
+    const dir = tempDir('bootstrap-audit-pkgdir-');
+    dirs.push(dir);
+    const work = join(dir.path, 'work');
+    const pkgdir = join(dir.path, 'binpkgs');
+    mkdirSync(join(work, 'logs'), { recursive: true });
+    writePkgdir(pkgdir, [{ cpv: 'app-arch/bzip2-1.0.8-r5', bytes: Buffer.from('bzip2') }]);
+    const built = 1796081024_000; // the BUILD_TIME writePkgdir stamps
+    const log = join(work, 'logs', 'emerge-1.log');
+    writeFileSync(log, '>>> Emerging (1 of 1) app-arch/bzip2-1.0.8-r5::gentoo\n');
+    const step = { step: 'emerge-bzip2', fingerprint: `sha256:${'b'.repeat(64)}` };
+    // Attempt 1 has no end: its bootstrap was killed, and a resume ran attempt 2 later.
+    const events = [
+      { type: 'run-started', tool: 'bootstrap', journalVersion: 1, time: iso(built - 200_000), runId: 'run-killed', recipe: { name: 'r', version: '1', path: '/r.yaml', digest: 'd' }, params: {}, given: {}, steps: ['emerge-bzip2'] },
+      { type: 'step-started', time: iso(built - 100_000), attempt: 1, log, ...step },
+      { type: 'run-resumed', time: iso(built + 600_000), from: 'emerge-bzip2', given: {}, steps: ['emerge-bzip2'] },
+      { type: 'step-started', time: iso(built + 601_000), attempt: 2, log: join(work, 'logs', 'emerge-2.log'), ...step },
+      { type: 'step-finished', time: iso(built + 700_000), attempt: 2, log: join(work, 'logs', 'emerge-2.log'), durationMs: 99_000, logDigest: 'x', outcome: {}, ...step },
+    ];
+    writeFileSync(join(work, 'journal.jsonl'), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const producer = async () => (await auditPkgdir(pkgdir, { workDir: work, strict: false })).packages[0]!.producedBy;
+    utimesSync(log, new Date(built + 50_000), new Date(built + 50_000));
+    expect(await producer()).toMatchObject({ runId: 'run-killed', step: 'emerge-bzip2', attempt: 1 });
+    // The log stopped before Portage stamped the package: no attempt of this run was building then.
+    utimesSync(log, new Date(built - 50_000), new Date(built - 50_000));
+    expect(await producer()).toBeUndefined();
   });
 });
