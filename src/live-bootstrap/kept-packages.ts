@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { linkInto } from './place-checkout.js';
+import { hashFile } from '../distfiles/hash.js';
+import { base64DigestToHex } from '../distfiles/integrity.js';
+import { placeFile } from '../distfiles/place-file.js';
 import { PACKAGE_NAME } from './package-sums.js';
 
 export interface KeptPackages {
@@ -38,19 +38,15 @@ export async function keepBuiltPackages(target: string, sums: ReadonlyMap<string
         continue;
       }
       if (await stat(join(keptDir, name)).catch(() => undefined)) continue;
-      await linkInto(path, join(keptDir, name));
+      await placeFile(path, join(keptDir, name));
     }
   }
   const kept = (await readdir(keptDir)).filter((name) => PACKAGE_NAME.test(name)).sort();
   return { kept, dropped };
 }
 
-export function sha256Hex(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
+/** The sha256 of a file in hex, as SHA256SUMS.pkgs writes it. */
+export async function sha256Hex(path: string): Promise<string> {
+  const { digests } = await hashFile(path, ['sha256']);
+  return base64DigestToHex(digests.sha256!);
 }

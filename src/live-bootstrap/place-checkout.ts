@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { hashFile } from '../distfiles/hash.js';
 import { algorithmsOf, mismatchedAlgorithms } from '../distfiles/integrity.js';
 import { tiedToParent } from '../host/tie-to-parent.js';
-import { BootstrapError, errnoCode } from '../util/errors.js';
+import { BootstrapError } from '../util/errors.js';
 import type { PinnedFile, TreeSnapshot } from './lock-entries.js';
 
 /** The store file of a lock entry, or an error saying how to get it. */
@@ -61,23 +61,5 @@ export async function verifyStored(path: string, file: PinnedFile): Promise<void
     throw new BootstrapError('EINTEGRITY', `${path}: ${bad.join(' and ')} differs from the lock's ${file.integrity} (found ${hashed.integrity})`, {
       hint: 'Remove the file from the store and fetch it again with `bootstrap fetch`.',
     });
-  }
-}
-
-/**
- * Hard link (or copy, across file systems) under a temporary name beside `target`, then
- * rename: the tree never shows a partly copied file.
- */
-export async function linkInto(source: string, target: string): Promise<void> {
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await link(source, temp).catch(async (error: unknown) => {
-      if (errnoCode(error) !== 'EXDEV') throw error;
-      await copyFile(source, temp);
-    });
-    await rename(temp, target);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
   }
 }

@@ -2,18 +2,20 @@ import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path';
 import { ensureDistfiles } from '../distfiles/ensure.js';
 import { describeEvent } from '../distfiles/progress.js';
+import { readLiveBootstrapSources } from '../distfiles/live-bootstrap-sources.js';
 import { readLock } from '../distfiles/read-lock.js';
 import type { PretendResult, RunContext, StepOutcome, StepPlan } from '../engine/step-kind.js';
 import { StepFailure } from '../engine/step-kind.js';
 import { mountsUnder } from '../host/mountinfo.js';
 import { rootfsCommand, type LiveBootstrapKindOptions, type LiveBootstrapSpec as Spec } from '../steps/live-bootstrap.js';
-import { BootstrapError } from '../util/errors.js';
+import { BootstrapError, errnoCode } from '../util/errors.js';
 import { shellWord } from '../util/shell-quote.js';
 import { keepBuiltPackages } from './kept-packages.js';
 import { liveBootstrapEntries, topSnapshot, type LiveBootstrapEntries, type PinnedFile } from './lock-entries.js';
-import { cutManifest, manifestSources } from './manifest.js';
+import { cutManifest } from './manifest.js';
 import { PACKAGE_NAME, parsePackageSums } from './package-sums.js';
-import { linkInto, placeTree, verifyStored } from './place-checkout.js';
+import { placeFile } from '../distfiles/place-file.js';
+import { placeTree, verifyStored } from './place-checkout.js';
 import { integrityToHex } from './sri.js';
 
 /** The marker that says the step made the target, so a later attempt may replace it. */
@@ -114,21 +116,22 @@ async function placeSources(entries: LiveBootstrapEntries, checkout: string, sto
   const dir = join(checkout, 'distfiles');
   await mkdir(dir, { recursive: true });
   const used: PinnedFile[] = [];
-  for (const line of await manifestSources(checkout)) {
+  const read = (path: string) => readFile(join(checkout, path), 'utf8').catch((error: unknown) => (errnoCode(error) === 'ENOENT' ? undefined : Promise.reject(error)));
+  for (const line of await readLiveBootstrapSources(read, top)) {
     const file = byName.get(line.name);
     if (!file) {
-      throw new BootstrapError('EUNLOCKEDSOURCE', `${line.from} of ${top} names ${line.name}, which the lock does not pin`, {
+      throw new BootstrapError('EUNLOCKEDSOURCE', `${line.file} of ${top} names ${line.name}, which the lock does not pin`, {
         hint: 'Import live-bootstrap into the lock again with `bootstrap lock import-live-bootstrap`.',
       });
     }
     if (integrityToHex(file.integrity) !== line.sha256) {
-      throw new BootstrapError('ELOCKMISMATCH', `${line.from} of ${top} gives ${line.name} sha256 ${line.sha256}; the lock pins ${file.integrity}`, {
+      throw new BootstrapError('ELOCKMISMATCH', `${line.file} of ${top} gives ${line.name} sha256 ${line.sha256}; the lock pins ${file.integrity}`, {
         hint: 'The lock was made from another live-bootstrap; import it again with `bootstrap lock import-live-bootstrap`.',
       });
     }
     const stored = join(storeDir, file.name);
     await verifyStored(stored, file);
-    await linkInto(stored, join(dir, file.name));
+    await placeFile(stored, join(dir, file.name));
     used.push(file);
   }
   return used;

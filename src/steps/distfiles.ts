@@ -1,15 +1,14 @@
-import { copyFile, link, lstat, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
 import { z } from 'zod';
 import type { PlanContext, RunContext, StepKind, StepOutcome, StepPlan } from '../engine/step-kind.js';
 import { isPinned } from '../distfiles/lock-schema.js';
+import { placeFile } from '../distfiles/place-file.js';
 import { readLock } from '../distfiles/read-lock.js';
 import { fetchCommandScript, prepareRecordLog } from '../distfiles/record.js';
 import { unpinnedMessage } from '../distfiles/unpinned.js';
 import { sha256Hex } from '../engine/fingerprint.js';
 import { mkdirInRoot, resolveInRoot, writeFileInRoot } from '../host/rooted-fs.js';
-import { BootstrapError, errnoCode } from '../util/errors.js';
+import { BootstrapError } from '../util/errors.js';
 
 const absolute = z.string().startsWith('/', { message: 'must be an absolute path inside the root' });
 
@@ -152,24 +151,4 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
       return { distfiles: Object.fromEntries(names.map((name) => [name, placed[name]!.integrity])) };
     },
   };
-}
-
-/**
- * Hard link (or copy, across file systems) under a temporary name beside the target, then
- * rename: the root never shows a partly copied distfile. Already the same inode: nothing to do.
- */
-async function placeFile(source: string, target: string): Promise<void> {
-  const [from, to] = await Promise.all([lstat(source), lstat(target).catch(() => undefined)]);
-  if (to && to.ino === from.ino && to.dev === from.dev) return;
-  const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await link(source, temp).catch(async (error: unknown) => {
-      if (errnoCode(error) !== 'EXDEV') throw error;
-      await copyFile(source, temp);
-    });
-    await rename(temp, target);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
 }
