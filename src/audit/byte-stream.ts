@@ -4,9 +4,7 @@
  * drain whatever that reader left, without ever holding more than one chunk plus the head.
  */
 export class ByteStream {
-  private readonly next: () => Promise<Uint8Array | null>;
-  /** Lets the source go (an iterator is told to return); reading afterwards finds the end. */
-  readonly release: () => Promise<void>;
+  private readonly source: AsyncIterator<Uint8Array>;
   private buffered: Buffer[] = [];
   private ended = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -15,28 +13,8 @@ export class ByteStream {
   /** Bytes pulled from the source so far (whether or not anyone looked at them). */
   bytesRead = 0;
 
-  /**
-   * From an iterable of chunks, or from a function that gives the next chunk (null at the end);
-   * `skipRest`, when given, discards what the source has left and says how many bytes that was
-   * (a slice tells its parent to skip, which is cheaper than pulling each chunk through it).
-   */
-  constructor(
-    source: AsyncIterable<Uint8Array> | (() => Promise<Uint8Array | null>),
-    private readonly skipRest?: () => Promise<number>,
-  ) {
-    if (typeof source === 'function') {
-      this.next = source;
-      this.release = async () => undefined;
-    } else {
-      const iterator = source[Symbol.asyncIterator]();
-      this.next = async () => {
-        const step = await iterator.next();
-        return step.done ? null : step.value;
-      };
-      this.release = async () => {
-        await iterator.return?.();
-      };
-    }
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.source = source[Symbol.asyncIterator]();
   }
 
   /** Reads may come from a nested reader and a drain at once; the source sees them one at a time. */
@@ -44,14 +22,15 @@ export class ByteStream {
     const next = this.queue.then(async () => {
       if (this.error) throw this.error;
       if (this.ended) return null;
-      let value: Uint8Array | null;
+      let step: IteratorResult<Uint8Array>;
       try {
-        value = await this.next();
+        step = await this.source.next();
       } catch (error) {
         this.error = error instanceof Error ? error : new Error(String(error));
         throw this.error;
       }
-      if (value === null) {
+      const { value, done } = step;
+      if (done) {
         this.ended = true;
         return null;
       }
@@ -85,8 +64,6 @@ export class ByteStream {
 
   /** Up to `n` leading bytes (fewer only at the end of the stream); they stay unread. */
   async peek(n: number): Promise<Buffer> {
-    const first = this.buffered[0];
-    if (first !== undefined && first.length >= n) return first.subarray(0, n);
     let have = this.buffered.reduce((sum, b) => sum + b.length, 0);
     while (have < n) {
       const chunk = await this.pull();
@@ -99,65 +76,11 @@ export class ByteStream {
     return all.subarray(0, n);
   }
 
-  /**
-   * Exactly `n` bytes, as one buffer (a view of a chunk when they lie in one); throws when the
-   * stream ends first, naming `what`.
-   */
-  async readExactly(n: number, what: string): Promise<Buffer> {
-    const head = await this.peek(n);
-    if (head.length < n) throw new Error(`truncated: the stream ends inside ${what} (${head.length} of ${n} bytes)`);
-    await this.skip(n);
-    return head;
-  }
-
-  /** Discards the next `n` bytes; returns how many there were (fewer only at the end). */
-  async skip(n: number): Promise<number> {
-    let left = n;
-    while (left > 0) {
-      const chunk = await this.readMax(left);
-      if (chunk === null) break;
-      left -= chunk.length;
-    }
-    return n - left;
-  }
-
   /** Reads to the end, discarding; resolves with the total length of the stream. */
   async drain(): Promise<number> {
     this.buffered = [];
-    if (this.skipRest && !this.ended && !this.error) {
-      const skipRest = this.skipRest;
-      const skipped = this.queue.then(async () => {
-        try {
-          this.bytesRead += await skipRest();
-        } catch (error) {
-          // The source failed, as when a pull fails.
-          this.error = error instanceof Error ? error : new Error(String(error));
-          throw this.error;
-        }
-        this.ended = true;
-      });
-      this.queue = skipped.catch(() => undefined);
-      await skipped;
-      return this.bytesRead;
-    }
-    if (this.ended) return this.bytesRead;
     while ((await this.pull()) !== null);
     return this.bytesRead;
-  }
-
-  /** The first `n` bytes if they are already here (in the first chunk held), without waiting. */
-  peekHeld(n: number): Buffer | undefined {
-    const first = this.buffered[0];
-    return first !== undefined && first.length >= n ? first.subarray(0, n) : undefined;
-  }
-
-  /** Discards `n` bytes if they are already here (in the first chunk held); false otherwise. */
-  skipHeld(n: number): boolean {
-    const first = this.buffered[0];
-    if (first === undefined || first.length < n) return false;
-    if (first.length === n) this.buffered.shift();
-    else this.buffered[0] = first.subarray(n);
-    return true;
   }
 
   /**

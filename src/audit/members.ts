@@ -14,26 +14,16 @@ export interface UnreadableMember {
   unreadable: string;
 }
 
-/**
- * Exactly `length` bytes of `parent`, as a stream of their own (for formats that concatenate
- * members); reading it throws if `parent` ends first.
- */
-export function slice(parent: ByteStream, length: number, what = 'a member'): ByteStream {
-  let remaining = length;
-  const truncated = () => new Error(`truncated archive: it ends ${remaining} bytes early, inside ${what}`);
-  return new ByteStream(
-    async () => {
-      if (remaining === 0) return null;
+/** Exactly `length` bytes of `parent`, as a stream of their own (for formats that concatenate members). */
+export function slice(parent: ByteStream, length: number): ByteStream {
+  async function* take(): AsyncGenerator<Buffer> {
+    let remaining = length;
+    while (remaining > 0) {
       const chunk = await parent.readMax(remaining);
-      if (chunk === null) throw truncated();
+      if (chunk === null) throw new Error(`stream ended ${remaining} bytes early`);
       remaining -= chunk.length;
-      return chunk;
-    },
-    async () => {
-      const skipped = remaining === 0 || parent.skipHeld(remaining) ? remaining : await parent.skip(remaining);
-      remaining -= skipped;
-      if (remaining > 0) throw truncated();
-      return skipped;
-    },
-  );
+      yield chunk;
+    }
+  }
+  return new ByteStream(take());
 }
