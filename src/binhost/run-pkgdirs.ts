@@ -29,10 +29,12 @@ export interface RunPkgdir {
  */
 export async function runPkgdirs(plan: Plan): Promise<RunPkgdir[]> {
   const found = new Map<string, RunPkgdir>();
+  // `/var/cache/binpkgs/` and `/var/cache/binpkgs` are one folder.
+  const clean = (pkgdir: string) => posix.normalize(pkgdir).replace(/(.)\/$/, '$1');
   const add = (root: Root, pkgdir: string, step?: string): void => {
-    const inside = posix.normalize(pkgdir).replace(/(.)\/$/, '$1');
+    const inside = clean(pkgdir);
     const key = `${root.name}:${inside}`;
-    const own = root.env.PKGDIR !== undefined && posix.normalize(root.env.PKGDIR).replace(/(.)\/$/, '$1') === inside;
+    const own = root.env.PKGDIR !== undefined && clean(root.env.PKGDIR) === inside;
     const entry = found.get(key) ?? { choice: own ? root.name : key, root: root.name, pkgdir: inside, path: root.host ? inside : join(root.path, inside), steps: [] };
     if (step) entry.steps.push(step);
     found.set(key, entry);
