@@ -7,7 +7,7 @@ import { findTool } from '../host/tools.js';
 import { BootstrapError } from '../util/errors.js';
 import { formatIntegrity, hexDigestToBase64, parseIntegrity } from './integrity.js';
 import { readLiveBootstrapSources } from './live-bootstrap-sources.js';
-import type { LockEntry } from './lock-schema.js';
+import type { AllowBinary, LockEntry } from './lock-schema.js';
 import { updateLock } from './write-lock.js';
 
 const run = promisify(execFile);
@@ -17,6 +17,16 @@ export const LIVE_BOOTSTRAP_GROUP = 'live-bootstrap';
 
 /** The seeds live-bootstrap's x86 chain starts from, in oriansj/bootstrap-seeds. */
 const X86_SEEDS = ['POSIX/x86/hex0-seed', 'POSIX/x86/kaem-optional-seed'];
+
+/**
+ * The binaries bootstrap-seeds is made of, for the audit of its tree: every architecture's
+ * hex0 and kaem-optional seeds (x86's are also pinned as seed entries of their own).
+ */
+const SEED_BINARIES: AllowBinary[] = [
+  { pattern: 'POSIX/*/hex0-seed', reason: 'the hex0 seed of each architecture: a few hundred hand-written bytes, the root of the chain' },
+  { pattern: 'POSIX/*/kaem-optional-seed', reason: 'the kaem-optional seed of each architecture: a minimal shell in a few hundred bytes, its hex0 source in stage0-posix' },
+  { pattern: 'UEFI/*/*-seed.efi', reason: 'the same seeds for UEFI; the chain this lock describes does not run them' },
+];
 
 export interface LiveBootstrapImportOptions {
   lockPath: string;
@@ -29,7 +39,8 @@ export interface LiveBootstrapImportOptions {
 export interface ImportedEntry {
   name: string;
   kind: LockEntry['kind'];
-  status: 'added' | 'unchanged' | 'urls-added';
+  /** `updated`: the lock's entry gained URLs or an allowBinaries list. */
+  status: 'added' | 'unchanged' | 'updated';
 }
 
 export interface LiveBootstrapImport {
@@ -83,7 +94,9 @@ export async function importLiveBootstrap(options: LiveBootstrapImportOptions): 
     for (const link of await gitlinks(git, repoDir, repoCommit, repoUrl)) {
       const path = posix.join(prefix, link.path);
       const name = repoName(link.url);
-      add(gitCandidate(name, link.url, link.commit, path, `gitlink ${link.path} in ${repoLabel}`));
+      const candidate = gitCandidate(name, link.url, link.commit, path, `gitlink ${link.path} in ${repoLabel}`);
+      if (name === 'bootstrap-seeds') candidate.entry.allowBinaries = SEED_BINARIES;
+      add(candidate);
       const subDir = join(repoDir, link.path);
       if (!(await hasCommit(git, subDir, link.commit))) {
         unread.push(path);
@@ -134,7 +147,10 @@ export async function importLiveBootstrap(options: LiveBootstrapImportOptions): 
       }
       const newUrls = entry.urls.filter((u) => !known.urls.includes(u));
       known.urls.push(...newUrls);
-      outcomes.push({ name, kind: entry.kind, status: newUrls.length > 0 ? 'urls-added' : 'unchanged' });
+      // An allow-list the lock lacks is added; one the lock has (maybe edited by hand) is kept.
+      const newAllow = entry.allowBinaries !== undefined && known.allowBinaries === undefined;
+      if (newAllow) known.allowBinaries = entry.allowBinaries;
+      outcomes.push({ name, kind: entry.kind, status: newUrls.length > 0 || newAllow ? 'updated' : 'unchanged' });
     }
     if (conflicts.length > 0) {
       throw new BootstrapError('ELBIMPORT', `${top} disagrees with ${options.lockPath}:\n  ${conflicts.join('\n  ')}`, {

@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIntegrity } from '../../src/distfiles/integrity.js';
 import { importLiveBootstrap } from '../../src/distfiles/live-bootstrap-import.js';
 import { type LiveBootstrapSource, readLiveBootstrapSources } from '../../src/distfiles/live-bootstrap-sources.js';
 import { readLock } from '../../src/distfiles/read-lock.js';
+import { cli } from '../helpers/cli.js';
 import { projectRoot, tempDir } from '../helpers/env.js';
 
 /**
@@ -184,6 +185,27 @@ describe('bootstrap lock import-live-bootstrap on a checkout of live-bootstrap 1
     const again = await importLiveBootstrap({ lockPath, checkout, url: 'https://github.com/fosslinux/live-bootstrap' });
     expect(again.entries.every((e) => e.status === 'unchanged')).toBe(true);
     expect(readFileSync(lockPath, 'utf8')).toBe(before);
+  });
+
+  it('lets the audit pass the seeds inside bootstrap-seeds, which it names, and no other binary', async (ctx) => {
+    if (skip) ctx.skip(skip);
+    const store = join(work.path, 'seeds-store');
+    mkdirSync(store);
+    const tar = join(store, 'bootstrap-seeds-99a0ee1e5449.tar');
+    execFileSync('git', ['--git-dir', join(MIRRORS, 'oriansj+bootstrap-seeds/repo'), 'archive', '--format=tar', '-o', tar, '99a0ee1e544905d4aaace0de3867f13425e502f2']);
+    const audit = await cli(['audit', '--json', '--lock', lockPath, '--distdir', store]);
+    const checks = JSON.parse(audit.stdout).checks as Array<{ subject: string; check: string; status: string }>;
+    const binaries = checks.find((c) => c.subject === 'bootstrap-seeds-99a0ee1e5449.tar' && c.check === 'binaries');
+    expect(binaries?.status, JSON.stringify(binaries)).toBe('warn');
+    expect(JSON.stringify(binaries)).toContain('POSIX/x86/hex0-seed');
+    // A binary the allow-list does not name still fails.
+    const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
+    lock.distfiles['bootstrap-seeds-99a0ee1e5449.tar'].allowBinaries = lock.distfiles['bootstrap-seeds-99a0ee1e5449.tar'].allowBinaries.slice(0, 1);
+    const narrowed = join(work.path, 'narrowed.lock');
+    writeFileSync(narrowed, `${JSON.stringify(lock, null, 2)}\n`);
+    const failing = await cli(['audit', '--json', '--lock', narrowed, '--distdir', store]);
+    expect(failing.exitCode).toBe(1);
+    expect(failing.stdout).toContain('POSIX/x86/kaem-optional-seed');
   });
 
   it("matches the project's distfiles.lock, which pins live-bootstrap 1.0 and all its sources", async (ctx) => {

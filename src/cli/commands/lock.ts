@@ -113,7 +113,7 @@ const importLiveBootstrapCommand: CommandModule<object, ImportLiveBootstrapArgs>
     }
     const count = (status: string) => result.entries.filter((e) => e.status === status).length;
     const kinds = (['repo-snapshot', 'seed', 'source'] as const).map((k) => `${result.entries.filter((e) => e.kind === k).length} ${k}`).join(', ');
-    const out = [`live-bootstrap ${result.commit}: ${result.entries.length} entries (${kinds}); ${count('added')} added, ${count('urls-added')} given more URLs, ${count('unchanged')} unchanged`];
+    const out = [`live-bootstrap ${result.commit}: ${result.entries.length} entries (${kinds}); ${count('added')} added, ${count('updated')} given more URLs or an allow-list, ${count('unchanged')} unchanged`];
     for (const path of result.unread) out.push(`not checked out: ${path} (pinned from its gitlink; submodules of its own, if any, were not read)`);
     process.stdout.write(`${out.join('\n')}\n`);
   },
