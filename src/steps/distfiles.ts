@@ -73,11 +73,23 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
           })
         : [];
       const names = [...new Set([...spec.files, ...recorded])];
-      const files: Record<string, { size: number | null; integrity: string | null }> = {};
+      // What pins each file, in the fingerprint. An entry pinned by a signature gains its digests
+      // on first fetch: its key and fingerprint stay, so a resume does not see the step changed.
+      const files: Record<string, { size: number | null; integrity: string | null } | { signedBy: string; key: string }> = {};
+      const shown: Record<string, string> = {};
       const refusals: BootstrapError[] = [];
       for (const name of names) {
         const entry = lock.distfiles[name];
-        files[name] = { size: entry?.size ?? null, integrity: entry?.integrity ?? null };
+        files[name] = entry?.signature
+          ? { signedBy: entry.signature.fingerprint, key: entry.signature.key }
+          : { size: entry?.size ?? null, integrity: entry?.integrity ?? null };
+        shown[name] = entry?.integrity
+          ? `${entry.integrity.slice(0, 27)}…`
+          : entry?.signature
+            ? `signed by ${entry.signature.fingerprint} (checked with gpgv when fetched)`
+            : entry?.git
+              ? `git commit ${entry.git.commit}`
+              : allowUnpinned ? 'unpinned (pinned on first use)' : 'unpinned';
         if (!entry) {
           refusals.push(
             new BootstrapError('EUNKNOWNDISTFILE', `step ${ctx.stepId}: distfile "${name}" is not in ${options.lockPath}`, {
@@ -95,10 +107,7 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
       if (refusals.length > 0 && !ctx.preview) throw refusals[0];
       const summary = [
         `place ${names.length} distfile${names.length === 1 ? '' : 's'} in ${spec.dir}${spec.all_sources ? ' (with every pinned source entry of the lock)' : ''}:`,
-        ...names.map((name) => {
-          const integrity = files[name]!.integrity;
-          return `  ${name}  ${integrity ? `${integrity.slice(0, 27)}…` : allowUnpinned ? 'unpinned (pinned on first use)' : 'unpinned'}`;
-        }),
+        ...names.map((name) => `  ${name}  ${shown[name]}`),
         ...refusals.map((r) => `a run would refuse this step: ${r.message}`),
       ];
       const writes: StepPlan['writes'] = [];
@@ -114,7 +123,7 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
         writes,
         distfiles: names,
         refusals: refusals.map((r) => r.message),
-        notes: names.filter((name) => !files[name]!.integrity).map((name) => `unpinned: ${name}${allowUnpinned ? ' (pinned on first use)' : ''}`),
+        notes: names.filter((name) => !lock.distfiles[name] || !isPinned(lock.distfiles[name]!)).map((name) => `unpinned: ${name}${allowUnpinned ? ' (pinned on first use)' : ''}`),
       };
     },
 

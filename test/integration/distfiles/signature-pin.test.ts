@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLock } from '../../../src/distfiles/read-lock.js';
 import type { FetchTuning } from '../../../src/distfiles/tuning.js';
 import { pinnedEntry, writeTestLock } from '../../helpers/distfiles-lock.js';
-import { hasTool, tempDir } from '../../helpers/env.js';
+import { GPG_SKIP, hasGpgTools, testKeyring } from '../../helpers/gpg-keys.js';
 import { useFetchFixture } from '../../helpers/fetch-fixture.js';
 
 /**
@@ -18,24 +17,9 @@ import { useFetchFixture } from '../../helpers/fetch-fixture.js';
 
 const fast: Partial<FetchTuning> = { backoffMs: 10, bodyTimeoutMs: 2000, headersTimeoutMs: 2000, attempts: 2 };
 const f = useFetchFixture('distfiles-signature-');
-const home = tempDir('gnupg-');
-const tools = hasTool('gpg') && hasTool('gpgv');
-
-function gpg(...args: string[]): Buffer {
-  return execFileSync('gpg', ['--homedir', home.path, '--batch', '--quiet', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-}
-
-function makeKey(uid: string): string {
-  gpg('--quick-gen-key', uid, 'ed25519', 'sign', 'never');
-  const colons = gpg('--with-colons', '--list-keys', uid).toString();
-  return /^fpr:+([0-9A-F]{40}):/m.exec(colons)![1]!;
-}
-
-function sign(data: Buffer, uid: string): Buffer {
-  const path = join(home.path, 'to-sign');
-  writeFileSync(path, data);
-  return gpg('--local-user', uid, '--armor', '--detach-sign', '--output', '-', path);
-}
+const keyring = testKeyring();
+const tools = hasGpgTools;
+const { gpg, makeKey, sign } = keyring;
 
 let release = '';
 let other = '';
@@ -44,7 +28,7 @@ beforeAll(() => {
   release = makeKey('Release <release@example.org>');
   other = makeKey('Someone Else <else@example.org>');
 });
-afterAll(() => home.remove());
+afterAll(() => keyring.remove());
 
 /** The key file as Gentoo ships its release keys: armored and gzipped, itself pinned by its digests. */
 function serveKey(): { name: string; entry: ReturnType<typeof pinnedEntry> } {
@@ -70,7 +54,7 @@ async function lockFor(signatureUrls: string[], fingerprint = release): Promise<
 
 describe('entries pinned by an OpenPGP signature', () => {
   it('accepts the file gpgv finds signed by the pinned key, then records its digests in the lock', async (ctx) => {
-    if (!tools) ctx.skip('needs gpg and gpgv (Debian packages gnupg and gpgv)');
+    if (!tools) ctx.skip(GPG_SKIP);
     const body = randomBytes(300_000);
     f.server.route('/snap.sqfs', body);
     f.server.route('/snap.sqfs.asc', sign(body, release));
@@ -89,7 +73,7 @@ describe('entries pinned by an OpenPGP signature', () => {
   });
 
   it('refuses a file that does not match its signature, and keeps it out of the store', async (ctx) => {
-    if (!tools) ctx.skip('needs gpg and gpgv (Debian packages gnupg and gpgv)');
+    if (!tools) ctx.skip(GPG_SKIP);
     const body = randomBytes(100_000);
     f.server.route('/snap.sqfs', Buffer.concat([body, Buffer.from('tampered')]));
     f.server.route('/snap.sqfs.asc', sign(body, release));
@@ -103,7 +87,7 @@ describe('entries pinned by an OpenPGP signature', () => {
   });
 
   it('refuses a good signature by another key than the pinned one', async (ctx) => {
-    if (!tools) ctx.skip('needs gpg and gpgv (Debian packages gnupg and gpgv)');
+    if (!tools) ctx.skip(GPG_SKIP);
     const body = randomBytes(100_000);
     f.server.route('/snap.sqfs', body);
     f.server.route('/snap.sqfs.asc', sign(body, other));
@@ -127,7 +111,7 @@ describe('entries pinned by an OpenPGP signature', () => {
   });
 
   it('checks a file already in the store against the signature too: a wrong one is set aside and fetched again', async (ctx) => {
-    if (!tools) ctx.skip('needs gpg and gpgv (Debian packages gnupg and gpgv)');
+    if (!tools) ctx.skip(GPG_SKIP);
     const body = randomBytes(50_000);
     f.server.route('/snap.sqfs', body);
     f.server.route('/snap.sqfs.asc', sign(body, release));
@@ -141,7 +125,7 @@ describe('entries pinned by an OpenPGP signature', () => {
   });
 
   it('is not trust on first use: fetch needs no --pin for it', async (ctx) => {
-    if (!tools) ctx.skip('needs gpg and gpgv (Debian packages gnupg and gpgv)');
+    if (!tools) ctx.skip(GPG_SKIP);
     const body = randomBytes(1000);
     f.server.route('/snap.sqfs', body);
     f.server.route('/snap.sqfs.asc', sign(body, release));
