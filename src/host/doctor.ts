@@ -25,6 +25,15 @@ export interface DoctorOptions {
   recipe?: Pick<RecipeFile, 'starting_point'>;
 }
 
+const REQUIRED_TOOLS = ['unshare', 'setpriv', 'chroot', 'env', 'umount', 'tar', 'xz'];
+/** Tools only some runs need: a missing one is a warning saying which. */
+const OPTIONAL_TOOLS: Record<string, string> = {
+  zstd: 'zstd-compressed stages',
+  unsquashfs: 'auditing .sqfs snapshots',
+  busybox: 'the demo recipe',
+  gpgv: 'lock entries pinned by signature, as the shipped Gentoo snapshot is: a default gentoo-2025 run',
+};
+
 /** Host checks before a run: privileges, tools, namespaces, filesystems, disk, target mounts. */
 export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   const checks: Check[] = [];
@@ -34,15 +43,16 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
       ? { name: 'root', level: 'pass', detail: 'running as root' }
       : { name: 'root', level: 'fail', detail: 'not running as root: chroot steps need mount, chroot and namespaces', fix: 'Run bootstrap run/resume with sudo (plan, status and audit need no root).' },
   );
-  for (const [tool, required] of [['unshare', true], ['setpriv', true], ['chroot', true], ['env', true], ['umount', true], ['tar', true], ['xz', true], ['zstd', false], ['unsquashfs', false], ['busybox', false]] as const) {
+  for (const tool of [...REQUIRED_TOOLS, ...Object.keys(OPTIONAL_TOOLS)]) {
+    const neededFor = OPTIONAL_TOOLS[tool];
     try {
       const path = findTool(tool);
       checks.push({ name: `tool ${tool}`, level: 'pass', detail: path });
     } catch {
       checks.push({
         name: `tool ${tool}`,
-        level: required ? 'fail' : 'warn',
-        detail: `${tool} not found${required ? '' : ` (needed for ${tool === 'busybox' ? 'the demo recipe' : tool === 'unsquashfs' ? 'auditing .sqfs snapshots' : 'zstd-compressed stages'})`}`,
+        level: neededFor ? 'warn' : 'fail',
+        detail: `${tool} not found${neededFor ? ` (needed for ${neededFor})` : ''}`,
         fix: `apt-get install ${TOOL_PACKAGES[tool] ?? tool}`,
       });
     }

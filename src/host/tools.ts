@@ -18,6 +18,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   zstd: 'zstd',
   busybox: 'busybox-static',
   unsquashfs: 'squashfs-tools',
+  gpgv: 'gpgv',
   bzip2: 'bzip2',
   mkfifo: 'coreutils',
 };
