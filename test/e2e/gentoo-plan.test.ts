@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { gentooProfilesRepo, needsGentooProfiles, tempDir } from '../helpers/env.js';
 
-// --record: the shipped lock leaves the repository snapshot unpinned (Portage and squashfs-tools
-// are pinned from Gentoo's Manifests), which a sealed plan refuses; plan fetches nothing either way.
-const BASE = ['plan', '--recipe', 'gentoo-2025', '--record', '--work', '/var/tmp/bootstrap-plan-test', '--jobs', '4', '--load', '4'];
+// Sealed: the shipped lock pins every input (Portage and squashfs-tools by Gentoo's Manifests, the
+// repository snapshot by Gentoo's signature), so a sealed plan goes ahead; plan fetches nothing.
+const BASE = ['plan', '--recipe', 'gentoo-2025', '--work', '/var/tmp/bootstrap-plan-test', '--jobs', '4', '--load', '4'];
 
 interface PlanJson {
   parameters: Record<string, { value: string; source: string }>;
@@ -41,7 +41,7 @@ describe('bootstrap plan --recipe gentoo-2025', () => {
     const result = await cli([...BASE, '--json']);
     expect(result.stderr).toBe('');
     // No --target: phase 0 builds live-bootstrap from the lock into the work directory, and a
-    // --record run would go ahead (the shipped lock pins live-bootstrap 1.0 and its sources).
+    // sealed run would go ahead (the shipped lock pins live-bootstrap 1.0 and its sources too).
     expect(result.exitCode).toBe(0);
     const plan = JSON.parse(result.stdout) as PlanJson;
     const projection = {

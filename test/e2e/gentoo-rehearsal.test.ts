@@ -11,7 +11,8 @@ import { AMD64_PACKAGES_BUILD } from '../helpers/gentoo-expected.js';
  * The whole gentoo-2025 chain rehearsed in a busybox root laid out like live-bootstrap output,
  * where emerge, unsquashfs, make, python3 and env-update are recording stand-ins
  * (test/fixtures/gentoo-rehearsal/tools/record). Real: the engine, the sandbox, the distfiles,
- * write and packages-build kinds, every script of the recipe, busybox's tar, cp, ln, grep, diff.
+ * write and packages-build kinds, every script of the recipe, busybox's tar (which unpacks the
+ * default snapshot tarball, --strip-components=1), cp, ln, grep, diff.
  */
 
 const RECIPE = 'gentoo-2025';
@@ -35,7 +36,6 @@ type Expected = [tool: string, args: string, env: Record<string, string>, cwd?: 
 // Written from the guide, bullet by bullet, with the recipe's documented differences.
 const LB_CALLS: Expected[] = [
   ['make', '-C squashfs-tools install INSTALL_PREFIX=/usr XZ_SUPPORT=1', LB, '/var/tmp/bootstrap/build/squashfs-tools-4.6.1'],
-  ['unsquashfs', '-d /var/tmp/bootstrap/squashfs-root /var/cache/distfiles/gentoo-20250101.xz.sqfs', LB],
   ['emerge', '-D1n app-arch/lzip dev-build/make', { ...LB, MAKEOPTS: '-j1' }],
   ['emerge', '-D1n sys-apps/portage', LB],
   ['emerge', '-D1n sys-devel/binutils-config', LB],
@@ -170,7 +170,7 @@ describe('gentoo-2025 rehearsal (recording stand-ins for Portage)', () => {
     expect(readlinkSync(join(gentoo, 'etc/portage/make.profile'))).toBe('../../var/db/repos/gentoo/profiles/default/linux/amd64/23.0');
     expect(read('cross/usr/bin/x86_64-bootstrap-linux-gnu-gcc')).toContain(`/cross/usr/${TRIPLET}/x86_64-bootstrap-linux-gnu/gcc-bin/*/`);
     expect(read('etc/profile.env')).toContain("export PATH='/cross/usr/bin:/usr/bin'");
-    for (const name of ['portage-3.0.66.1.tar.bz2', 'gentoo-20250101.xz.sqfs', 'squashfs-tools-4.6.1.tar.gz']) {
+    for (const name of ['portage-3.0.66.1.tar.bz2', 'gentoo-20250101.tar.xz', 'squashfs-tools-4.6.1.tar.gz']) {
       expect(existsSync(join(gentoo, 'var/cache/distfiles', name)), name).toBe(true);
     }
     expect(existsSync(join(gentoo, 'var/db/repos/gentoo/profiles/base/make.defaults'))).toBe(true);
@@ -190,6 +190,31 @@ describe('gentoo-2025 rehearsal (recording stand-ins for Portage)', () => {
     expect(members.filter((m) => /^\.\/(var\/(cache\/distfiles|db\/repos|tmp|cache\/binpkgs)\/.|usr\/local\/bin\/bootstrap-fetch)/.test(m))).toEqual([]);
     expect(existsSync(join(gentoo, 'var/tmp/catalyst/builds/default/stage3-bootstrap.tar.xz'))).toBe(true);
     expect(mountsUnder(target)).toEqual([leftover]); // the steps' own mounts are gone
+  });
+
+  it('unpacks a .sqfs snapshot with unsquashfs, and refuses a snapshot of another form naming it', async (ctx) => {
+    needsGentooProfiles(ctx);
+    dir = tempDir('bootstrap-rehearsal-');
+    const target = join(dir.path, 'target');
+    makeLiveBootstrapTarget(target, TRIPLET);
+    const { store, lock } = await makeRehearsalDistfiles(join(dir.path, 'distfiles'), profiles);
+    const run = (work: string, snapshot: string) =>
+      cli(['run', '--recipe', RECIPE, '--target', target, '--work', join(dir!.path, work), '--lock', lock, '--distdir', store, '--plain', '--jobs', '4', '--load', '4', '--set', `snapshot=${snapshot}`, '--until', 'unpack-repo']);
+
+    const sqfs = await run('sqfs', 'gentoo-20250101.xz.sqfs');
+    expect(sqfs.stderr).not.toContain('error');
+    expect(sqfs.exitCode).toBe(0);
+    expect(project(readCalls(target)).filter((c) => c.tool === 'unsquashfs')).toEqual([
+      { tool: 'unsquashfs', args: '-d /var/tmp/bootstrap/repo-snapshot /var/cache/distfiles/gentoo-20250101.xz.sqfs', env: LB },
+    ]);
+    expect(existsSync(join(target, 'var/db/repos/gentoo/profiles/base/make.defaults'))).toBe(true);
+
+    const zip = await run('zip', 'gentoo-20250101.zip');
+    expect(zip.exitCode).toBe(1);
+    expect(zip.stderr).toContain('step unpack-repo failed');
+    expect(zip.stderr).toContain('snapshot /var/cache/distfiles/gentoo-20250101.zip: unknown form; give a *.tar.xz, *.tar.bz2, *.tar.gz or *.sqfs lock entry with --set snapshot=NAME');
+    // The repository the first run unpacked is left as it was.
+    expect(existsSync(join(target, 'var/db/repos/gentoo/profiles/base/make.defaults'))).toBe(true);
   });
 
   it('refuses a target that is not live-bootstrap output before touching it', async () => {

@@ -10,9 +10,10 @@ describe('bootstrap plan: a one-screen summary first (issue 11)', () => {
   let dir: { path: string; remove: () => void } | undefined;
   afterEach(() => dir?.remove());
 
-  it('the shipped recipe: phases with step counts, roots, what is unpinned, what a run would refuse; exit 2 with the reason last', async () => {
+  it('the shipped recipe: phases with step counts, roots, the snapshot pinned by signature; a run would go ahead (exit 0)', async () => {
     const result = await cli(['plan', '--recipe', 'gentoo-2025', ...WORK]);
-    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines.length).toBeLessThanOrEqual(50);
     const text = result.stdout;
@@ -20,9 +21,21 @@ describe('bootstrap plan: a one-screen summary first (issue 11)', () => {
     expect(text).toMatch(/^ {2}host \(2 steps\): check-target, place-distfiles$/m);
     // Without --target, phase 0 builds live-bootstrap into the work directory.
     expect(text).toMatch(/^ {2}lb: +\/var\/tmp\/bootstrap-plan-summary-test\/live-bootstrap\/target$/m);
-    expect(text).toContain('unpinned: gentoo-20250101.xz.sqfs (step place-distfiles)');
+    // The shipped lock pins every input: no "unpinned" line, nothing refused.
+    expect(text).not.toContain('unpinned');
+    expect(text).not.toContain('refused');
     expect(text).toContain('(give --repo DIR, a Gentoo repository on this host, to see the list here)');
     expect(text).not.toContain('set -eu');
+    expect(lines.at(-1)).toMatch(/^A run would go ahead: 54 steps\. The scripts and files: bootstrap plan --scripts/);
+  });
+
+  it('an unpinned snapshot: listed as unpinned, what a run would refuse; exit 2 with the reason last', async () => {
+    const result = await cli(['plan', '--recipe', 'gentoo-2025', ...WORK, '--set', 'snapshot=gentoo-20250101.xz.sqfs']);
+    expect(result.exitCode).toBe(2);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(50);
+    const text = result.stdout;
+    expect(text).toContain('unpinned: gentoo-20250101.xz.sqfs (step place-distfiles)');
     expect(lines.at(-1)).toMatch(/^A run would be refused: step place-distfiles: the repository snapshot gentoo-20250101\.xz\.sqfs is unpinned/);
     expect(text).toContain('step place-distfiles: the repository snapshot gentoo-20250101.xz.sqfs is unpinned');
     // The refusal is near the top, not at line 50.
@@ -48,14 +61,18 @@ describe('bootstrap plan: a one-screen summary first (issue 11)', () => {
   });
 
   it('--json has refusals, and exits as the text form does', async () => {
-    const refused = await cli(['plan', '--recipe', 'gentoo-2025', ...WORK, '--json']);
+    const refused = await cli(['plan', '--recipe', 'gentoo-2025', ...WORK, '--set', 'snapshot=gentoo-20250101.xz.sqfs', '--json']);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toBe('');
     expect(JSON.parse(refused.stdout).refusals).toEqual([{ step: 'place-distfiles', message: expect.stringMatching(/^step place-distfiles: the repository snapshot gentoo-20250101\.xz\.sqfs is unpinned/) }]);
     dir = tempDir('bootstrap-plan-');
     mkdirSync(join(dir.path, 'usr/libexec/gcc/i386-unknown-linux-musl'), { recursive: true });
-    const accepted = await cli(['plan', '--recipe', 'gentoo-2025', '--record', ...WORK, '--target', dir.path, '--json']);
+    const accepted = await cli(['plan', '--recipe', 'gentoo-2025', ...WORK, '--target', dir.path, '--json']);
     expect(accepted.exitCode).toBe(0);
     expect(JSON.parse(accepted.stdout).refusals).toEqual([]);
+    // --record accepts the unpinned snapshot too (it pins what it fetches).
+    const recorded = await cli(['plan', '--recipe', 'gentoo-2025', '--record', ...WORK, '--target', dir.path, '--set', 'snapshot=gentoo-20250101.xz.sqfs', '--json']);
+    expect(recorded.exitCode).toBe(0);
+    expect(JSON.parse(recorded.stdout).refusals).toEqual([]);
   });
 });

@@ -4,20 +4,22 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { projectRoot, tempDir } from '../helpers/env.js';
 
-// The shipped lock pins Portage and squashfs-tools from Gentoo's Manifests; the repository
-// snapshot is the one input no Manifest covers. A sealed `bootstrap run` refuses it when the run
-// is planned, before anything is written, in one line that says what to do (README, "The real chain").
+// The shipped lock pins Portage and squashfs-tools from Gentoo's Manifests and the default
+// repository snapshot (gentoo-20250101.tar.xz) by Gentoo's signature; the squashfs form of the same
+// snapshot (gentoo-20250101.xz.sqfs) is in the lock unpinned: no Manifest or signature covers it.
+// A sealed `bootstrap run` given it refuses it when the run is planned, before anything is
+// written, in one line that says what to do (README, "The real chain").
 describe('bootstrap run with the shipped lock', () => {
   let dir: { path: string; remove: () => void } | undefined;
   afterEach(() => dir?.remove());
 
-  it('refuses the unpinned snapshot in one line naming the commands that pin it', async () => {
+  it('refuses an unpinned snapshot (--set snapshot=) in one line naming the commands that pin it', async () => {
     dir = tempDir('shipped-lock-run-');
     const target = join(dir.path, 'target');
     const work = join(dir.path, 'work');
     mkdirSync(target);
     const lock = join(projectRoot, 'distfiles.lock');
-    const result = await cli(['run', '--target', target, '--work', work, '--lb-chost', 'i386-unknown-linux-musl']);
+    const result = await cli(['run', '--target', target, '--work', work, '--lb-chost', 'i386-unknown-linux-musl', '--set', 'snapshot=gentoo-20250101.xz.sqfs']);
     expect(result.exitCode).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.split('\n')).toEqual([

@@ -40,8 +40,11 @@ export function makeLiveBootstrapTarget(dir: string, triplet: string): void {
 
 /**
  * Small stand-ins for the three pinned distfiles, in a store folder, with a lock pinning them.
- * The "snapshot" is a tar the recording unsquashfs unpacks: a profiles/ tree (the shared real
- * Gentoo profiles) and a base make.defaults with PYTHON_TARGETS lines.
+ * The snapshot, in the recipe's default form: a tarball with one top-level folder, as Gentoo's
+ * gentoo-YYYYMMDD.tar.xz has, holding a profiles/ tree (the shared real Gentoo profiles) and a
+ * base make.defaults with PYTHON_TARGETS lines. The same tree as gentoo-20250101.xz.sqfs is a tar
+ * the recording unsquashfs unpacks (the real unsquashfs is the real tier's), and
+ * gentoo-20250101.zip a form the recipe does not know.
  */
 export async function makeRehearsalDistfiles(dir: string, profilesDir: string): Promise<{ store: string; lock: string }> {
   const store = join(dir, 'store');
@@ -52,19 +55,21 @@ export async function makeRehearsalDistfiles(dir: string, profilesDir: string): 
   mkdirSync(join(build, 'portage-3.0.66.1/bin'), { recursive: true });
   copyFileSync(RECORD, join(build, 'portage-3.0.66.1/bin/emerge'));
   chmodSync(join(build, 'portage-3.0.66.1/bin/emerge'), 0o755);
-  cpSync(profilesDir, join(build, 'repo/profiles'), { recursive: true });
-  writeFileSync(join(build, 'repo/profiles/base/make.defaults'), 'ARCH=""\nPYTHON_TARGETS="python3_12"\nPYTHON_SINGLE_TARGET="python3_12"\nUSE_EXPAND="PYTHON_TARGETS"\n');
+  cpSync(profilesDir, join(build, 'gentoo-20250101/profiles'), { recursive: true });
+  writeFileSync(join(build, 'gentoo-20250101/profiles/base/make.defaults'), 'ARCH=""\nPYTHON_TARGETS="python3_12"\nPYTHON_SINGLE_TARGET="python3_12"\nUSE_EXPAND="PYTHON_TARGETS"\n');
   // Plain tars whatever their names say: busybox's tar (which the rehearsal's shell prefers to
   // anything on PATH) does not detect compression, as live-bootstrap's GNU tar does.
   const tar = (out: string, cwd: string, what: string) => execFileSync('tar', ['-cf', join(store, out), '-C', cwd, what]);
   tar('squashfs-tools-4.6.1.tar.gz', build, 'squashfs-tools-4.6.1');
   tar('portage-3.0.66.1.tar.bz2', build, 'portage-3.0.66.1');
-  tar('gentoo-20250101.xz.sqfs', join(build, 'repo'), '.');
+  tar('gentoo-20250101.tar.xz', build, 'gentoo-20250101');
+  tar('gentoo-20250101.xz.sqfs', join(build, 'gentoo-20250101'), '.');
+  tar('gentoo-20250101.zip', build, 'gentoo-20250101');
   const releng = basename(makeMiniRelengSnapshot(store));
   const lock = join(dir, 'distfiles.lock');
   const entry = (name: string) => pinnedEntry(readFileSync(join(store, name)), [`https://example.invalid/${name}`]);
   await writeTestLock(lock, {
-    'gentoo-20250101.xz.sqfs': { ...entry('gentoo-20250101.xz.sqfs'), kind: 'repo-snapshot' },
+    ...Object.fromEntries(['gentoo-20250101.tar.xz', 'gentoo-20250101.xz.sqfs', 'gentoo-20250101.zip'].map((name) => [name, { ...entry(name), kind: 'repo-snapshot' as const }])),
     [releng]: { ...entry(releng), kind: 'repo-snapshot' },
     'portage-3.0.66.1.tar.bz2': entry('portage-3.0.66.1.tar.bz2'),
     'squashfs-tools-4.6.1.tar.gz': entry('squashfs-tools-4.6.1.tar.gz'),
