@@ -159,7 +159,7 @@ describe('lock import-live-bootstrap', () => {
     makeCheckout({ 'a-1.0': `https://example.org/a.tar.gz ${A}\n` });
     const ok = await cli(['lock', 'import-live-bootstrap', checkout, '--lock', lockPath, '--url', URL_TOP]);
     expect(ok.exitCode).toBe(0);
-    expect(ok.stdout).toMatch(/^live-bootstrap [0-9a-f]{40}: 6 entries \(3 repo-snapshot, 2 seed, 1 source\); 6 added, 0 given more URLs, 0 unchanged$/);
+    expect(ok.stdout).toMatch(/^live-bootstrap [0-9a-f]{40}: 6 entries \(3 repo-snapshot, 2 seed, 1 source\); 6 added, 0 given more URLs or an allow-list, 0 unchanged$/);
     const notCheckout = await cli(['lock', 'import-live-bootstrap', join(checkout, 'steps'), '--lock', lockPath]);
     expect(notCheckout.exitCode).toBe(2);
     expect(notCheckout.stderr).toContain('is not the top of a git checkout');
