@@ -9,23 +9,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, mib, paired, verdict } from './lib/paired.js';
+import { prng } from './lib/prng.js';
 
 const cli = fileURLToPath(new URL('../bin/bootstrap.js', import.meta.url));
 // BENCH_PACK_MIB makes the tree smaller (or larger) on a busy machine; the mix stays the same.
 const TARGET_BYTES = (Number(process.env.BENCH_PACK_MIB) || 190) * (1 << 20);
-
-/** xorshift32: the same tree on every run. */
-function prng(seed) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const WORDS = 'emerge portage gentoo stage seed catalyst kernel glibc binutils gcc python perl make config ebuild profile package build install use flags keyword mask unmask depend slot'.split(' ');
 
