@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { PlanContext, RunContext, StepKind, StepOutcome, StepPlan } from '../engine/step-kind.js';
-import { isPinned } from '../distfiles/lock-schema.js';
+import { type LockEntry, isPinned } from '../distfiles/lock-schema.js';
 import { placeFile } from '../distfiles/place-file.js';
 import { readLock } from '../distfiles/read-lock.js';
 import { fetchCommandScript, prepareRecordLog } from '../distfiles/record.js';
@@ -43,6 +43,19 @@ export interface DistfilesKindOptions {
   mirrors?: string[];
 }
 
+/** Digests written by a run (`--pin`, `--record`), as their `from` says (ensure.ts, record.ts). */
+function learnedByARun(entry: LockEntry): boolean {
+  return /(^|; )(pinned on first use|recorded during) /.test(entry.from ?? '');
+}
+
+/** What stands for a lock entry in the step's fingerprint (see plan). */
+function fingerprintOf(entry: LockEntry | undefined): Record<string, string | number | boolean | null> {
+  if (entry?.signature) return { signedBy: entry.signature.fingerprint, key: entry.signature.key };
+  if (entry?.git) return { commit: entry.git.commit };
+  if (entry && (learnedByARun(entry) || !isPinned(entry))) return { pinnedByTheRun: true };
+  return { size: entry?.size ?? null, integrity: entry?.integrity ?? null };
+}
+
 /**
  * The `distfiles` step kind: puts locked, verified distfiles into a root before the steps that
  * build from them, and installs the fetch command that seals the build (or records in
@@ -73,16 +86,17 @@ export function createDistfilesKind(options: DistfilesKindOptions): StepKind<Dis
           })
         : [];
       const names = [...new Set([...spec.files, ...recorded])];
-      // What pins each file, in the fingerprint. An entry pinned by a signature gains its digests
-      // on first fetch: its key and fingerprint stay, so a resume does not see the step changed.
-      const files: Record<string, { size: number | null; integrity: string | null } | { signedBy: string; key: string }> = {};
+      // What pins each file, in the fingerprint. Digests the run learns itself are not a change
+      // of the step's inputs, or a resume would redo this step and everything after it: an entry
+      // pinned on first use (--pin) or by a signature stands in by what it was before, and a
+      // source a --record run added stands in not at all (the step that recorded it fetched it
+      // into the same DISTDIR; a later run of this step still places it, as `names` lists it).
+      const files: Record<string, Record<string, string | number | boolean | null>> = {};
       const shown: Record<string, string> = {};
       const refusals: BootstrapError[] = [];
       for (const name of names) {
         const entry = lock.distfiles[name];
-        files[name] = entry?.signature
-          ? { signedBy: entry.signature.fingerprint, key: entry.signature.key }
-          : { size: entry?.size ?? null, integrity: entry?.integrity ?? null };
+        if (!(entry && learnedByARun(entry) && !spec.files.includes(name))) files[name] = fingerprintOf(entry);
         shown[name] = entry?.integrity
           ? `${entry.integrity.slice(0, 27)}…`
           : entry?.signature
