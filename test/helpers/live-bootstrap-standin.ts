@@ -121,15 +121,7 @@ parameters:
 roots:
   lb: { path: "{{target}}" }
 phases:
-  - id: live-bootstrap
-    unless_set: target
-    steps:
-      - id: live-bootstrap
-        kind: live-bootstrap
-        root: host
-        dir: "{{work}}/live-bootstrap"
-        target: "{{target}}"
-        cores: "1"
+${phase0Yaml({ cores: 1 })}
   - id: next
     steps:
       - id: read-target
@@ -141,4 +133,20 @@ phases:
           test -d "$t/usr/libexec/gcc/{{raw:lb_chost}}"
 ${options.recipeTail ?? ''}`);
   return { store, lock: lockPath, recipe, topCommit, topName, seedsCommit, packages };
+}
+
+/**
+ * gentoo-2025's phase 0 as a test recipe's first phase (YAML, indented for `phases:`): left out
+ * when `--target` is given, building into `<work>/live-bootstrap/target` otherwise.
+ */
+export function phase0Yaml(options: { cores: number; stopBefore?: string }): string {
+  return `  - id: live-bootstrap
+    unless_set: target
+    steps:
+      - id: live-bootstrap
+        kind: live-bootstrap
+        root: host
+        dir: "{{work}}/live-bootstrap"
+        target: "{{target}}"
+        cores: "${options.cores}"${options.stopBefore ? `\n        stop_before: ${JSON.stringify(options.stopBefore)}` : ''}`;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, journalEvents, mountsUnder } from '../helpers/cli.js';
 import { isRoot, projectRoot, tempDir } from '../helpers/env.js';
+import { phase0Yaml } from '../helpers/live-bootstrap-standin.js';
 
 /**
  * The real live-bootstrap 1.0 (fcfc7bde) through the product's phase 0: its tree and the
@@ -83,16 +84,7 @@ description: live-bootstrap 1.0 from the hex0 seed up to mes, as gentoo-2025's p
 parameters:
   target: { type: directory, default: "{{work}}/live-bootstrap/target" }
 phases:
-  - id: live-bootstrap
-    unless_set: target
-    steps:
-      - id: live-bootstrap
-        kind: live-bootstrap
-        root: host
-        dir: "{{work}}/live-bootstrap"
-        target: "{{target}}"
-        cores: "2"
-        stop_before: "build: mes-0.26.1"
+${phase0Yaml({ cores: 2, stopBefore: 'build: mes-0.26.1' })}
 `);
     work = join(tmp.path, 'work');
   });
