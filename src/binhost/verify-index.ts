@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { hashFileInto } from '../distfiles/hash.js';
 import { errnoCode } from '../util/errors.js';
 import { readPackagesIndex, type IndexEntry, type PackagesIndex } from './packages-index.js';
 
@@ -56,7 +56,7 @@ async function checkPackage(pkgdir: string, entry: IndexEntry, cache: DigestCach
     const stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
     const names = [...new Set([...listedHashes, 'SHA512'])];
     const cached = cache.get(entry.path);
-    const digests = cached?.stamp === stamp && names.every((n) => cached.digests[n]) ? cached.digests : await hashFile(file, names);
+    const digests = cached?.stamp === stamp && names.every((n) => cached.digests[n]) ? cached.digests : await hashPackage(file, names);
     const after = await stat(file);
     if (`${after.ino}:${after.size}:${after.mtimeMs}` !== stamp) return { entry, problems: [`${entry.path} changed while it was being checked`], digests: {} };
     cache.set(entry.path, { stamp, digests });
@@ -71,10 +71,10 @@ async function checkPackage(pkgdir: string, entry: IndexEntry, cache: DigestCach
   }
 }
 
-/** Hashes a file in one streamed read. */
-export async function hashFile(file: string, names: string[]): Promise<Record<string, string>> {
+/** Portage's hashes of a file (lower-case hex), in one read with the fetcher's 1 MiB reads. */
+async function hashPackage(file: string, names: string[]): Promise<Record<string, string>> {
   const hashes = names.map((name) => [name, createHash(HASHES[name]!)] as const);
-  for await (const chunk of createReadStream(file)) for (const [, hash] of hashes) hash.update(chunk as Buffer);
+  await hashFileInto(file, { update: (chunk) => hashes.forEach(([, hash]) => hash.update(chunk)) });
   return Object.fromEntries(hashes.map(([name, hash]) => [name, hash.digest('hex')]));
 }
 
