@@ -65,7 +65,7 @@ export class ByteQueue {
   /**
    * The next full piece (`chunkBytes`), waiting for it; at the end of the body or after a
    * failure, what is left, as a buffer of that length; null at the end of the body. A piece
-   * handed out is the caller's (it may move its memory to another thread).
+   * handed out is the caller's (to give back with releaseChunk once done).
    */
   async take(): Promise<Buffer | null> {
     while (this.queued < this.chunkBytes && !this.ended && !this.failure) {
@@ -82,7 +82,7 @@ export class ByteQueue {
     if (size === this.chunkBytes) return piece;
     // The tail of the body: a buffer of its own length; the piece goes back to the pool.
     const tail = Buffer.from(piece.subarray(0, size));
-    releaseChunk(piece.buffer as ArrayBuffer);
+    releaseChunk(piece);
     return tail;
   }
 

@@ -1,19 +1,24 @@
 /**
- * 1 MiB buffers for body chunks, reused. A download allocates a gigabyte of chunks; fresh
- * memory costs a page fault per 4 KiB (a second of kernel time per GiB here), so chunks the
- * hashing worker has finished with come back (their memory moved back, not copied) and are
- * handed out again.
+ * 1 MiB pieces for body chunks, reused. A download passes a gigabyte through them; fresh memory
+ * costs a page fault per 4 KiB (a second of kernel time per GiB here), so pieces the hashing
+ * threads are done with come back and are handed out again. Their memory is a
+ * SharedArrayBuffer, which the hashing threads read in place: nothing is copied or moved to
+ * hash a piece.
  */
 const SIZE = 1 << 20;
-const MAX_IDLE = 32;
-const idle: ArrayBuffer[] = [];
+/** More than a few downloads keep in flight at once (see background-hash.ts and http-download.ts). */
+const MAX_IDLE = 16;
+const idle: Buffer[] = [];
 
-/** A buffer of `size` bytes whose memory is its own (so it can be moved to a worker). */
+/** A piece of `size` bytes: a pooled shared one for 1 MiB, else plain memory. */
 export function acquireChunk(size: number): Buffer {
-  const memory = size === SIZE ? idle.pop() : undefined;
-  return memory ? Buffer.from(memory) : Buffer.allocUnsafeSlow(size);
+  if (size !== SIZE) return Buffer.allocUnsafeSlow(size);
+  return idle.pop() ?? Buffer.from(new SharedArrayBuffer(SIZE));
 }
 
-export function releaseChunk(memory: ArrayBuffer): void {
-  if (memory.byteLength === SIZE && idle.length < MAX_IDLE) idle.push(memory);
+/** Gives a piece from acquireChunk back; anything else is left to the garbage collector. */
+export function releaseChunk(piece: Buffer): void {
+  if (!(piece.buffer instanceof SharedArrayBuffer) || piece.byteLength !== SIZE || idle.length >= MAX_IDLE) return;
+  // Given back twice, a piece would be handed to two owners at once.
+  if (!idle.some((p) => p.buffer === piece.buffer)) idle.push(piece);
 }

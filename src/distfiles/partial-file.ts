@@ -2,6 +2,7 @@ import { type FileHandle, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errnoCode } from '../util/errors.js';
 import { BackgroundHash } from './background-hash.js';
+import { releaseChunk } from './chunk-pool.js';
 import { hashFileInto } from './hash.js';
 import type { Digests, HashAlgorithm } from './integrity.js';
 
@@ -55,13 +56,13 @@ export class PartialFile {
   }
 
   /**
-   * Writes a chunk, then hands it to the hashing worker (moved, not copied) and returns while
-   * the worker hashes: the next chunk is written meanwhile. `data` belongs to this file after
-   * the call.
+   * Writes a chunk, then hands it to the hashing threads and returns while they hash: the next
+   * chunk is written meanwhile. `data` belongs to this file after the call; a piece of the
+   * chunk pool goes back to the pool once hashed.
    */
   async append(data: Buffer): Promise<void> {
     await this.writer(this.handle, data, this.hash.size);
-    await this.hash.update(data, true);
+    await this.hash.update(data, () => releaseChunk(data));
   }
 
   /** Drops every byte: the server ignored Range, or the bytes were found wrong. */
