@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { execa } from 'execa';
@@ -36,13 +38,28 @@ export function isCompression(kind: ContainerKind | null): kind is Compression {
 }
 
 /**
- * Decompresses a byte stream. gzip uses node's zlib; node has no bzip2, xz or zstd decoder,
- * so those go through the host's tool (`bzip2 -dc`, ...), which also keeps memory bounded.
- * Corrupt input makes the iteration throw with the decoder's own message.
+ * xz 5.4 decodes with one thread unless told otherwise; a file written in blocks (by `xz -T0`,
+ * pixz as Gentoo's stage3s are, `bootstrap pack`) then decodes on as many threads as there are
+ * cores, up to 4, each holding about a block (24 MiB for bootstrap pack's) in memory. A file of
+ * one block, as upstream tarballs are, decodes on one thread either way.
  */
-export async function* decompress(kind: Compression, input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+const DECODE_ARGS: Record<Exclude<Compression, 'gzip'>, string[]> = {
+  bzip2: ['-dc'],
+  xz: ['-dc', `-T${Math.min(4, availableParallelism())}`],
+  zstd: ['-dc'],
+};
+
+/**
+ * Decompresses a byte stream, or a file (`{ file }`: a host tool then reads it itself, which
+ * spares the copy through this process). gzip uses node's zlib; node has no bzip2, xz or zstd
+ * decoder, so those go through the host's tool (`bzip2 -dc`, ...), which also keeps memory
+ * bounded. Corrupt input makes the iteration throw with the decoder's own message.
+ */
+export async function* decompress(kind: Compression, input: AsyncIterable<Buffer> | { file: string }): AsyncGenerator<Buffer> {
+  const fromFile = 'file' in input ? input.file : undefined;
   if (kind === 'gzip') {
-    const gunzip = pipeline(Readable.from(input, { objectMode: false }), createGunzip({ chunkSize: 1 << 16 }), () => {});
+    const source = fromFile !== undefined ? createReadStream(fromFile, { highWaterMark: 1 << 18 }) : Readable.from(input as AsyncIterable<Buffer>, { objectMode: false });
+    const gunzip = pipeline(source, createGunzip({ chunkSize: 1 << 16 }), () => {});
     try {
       for await (const chunk of gunzip) yield chunk as Buffer;
     } catch (error) {
@@ -53,8 +70,8 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Buffer
     return;
   }
   // bzip2, xz and zstd are each named for the tool that decodes them.
-  const child = execa(kind, ['-dc'], {
-    stdin: 'pipe',
+  const child = execa(kind, DECODE_ARGS[kind], {
+    stdin: fromFile !== undefined ? { file: fromFile } : 'pipe',
     buffer: { stdout: false, stderr: true },
     encoding: 'buffer',
     reject: false,
@@ -62,8 +79,8 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Buffer
   });
   // The tool may stop reading early (corrupt input): the write error is then only a symptom,
   // and the tool's exit status below says what went wrong.
-  const feeder = Readable.from(input, { objectMode: false });
-  pipeline(feeder, child.stdin!, () => {});
+  const feeder = fromFile !== undefined ? undefined : Readable.from(input as AsyncIterable<Buffer>, { objectMode: false });
+  if (feeder) pipeline(feeder, child.stdin!, () => {});
   let finished = false;
   try {
     for await (const chunk of child.stdout!) yield chunk as Buffer;
@@ -73,7 +90,7 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Buffer
     if (failure) throw failure;
   } finally {
     if (!finished) {
-      feeder.destroy();
+      feeder?.destroy();
       child.kill();
       await child;
     }

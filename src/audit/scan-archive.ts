@@ -10,7 +10,7 @@ import { classify, HEAD_BYTES, type BinaryKind } from './classify.js';
 import { decompress, isCompression, sniffContainer } from './containers.js';
 import type { ArchiveMember, UnreadableMember } from './members.js';
 import { squashfsMembers } from './squashfs-members.js';
-import { tarMembers, type TarMember } from './tar-members.js';
+import { tarMembers, type TarHead } from './tar-members.js';
 import { MissingToolError } from './tool-failure.js';
 import { zipMembers } from './zip-members.js';
 
@@ -127,9 +127,11 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
       state.result.format = outer;
       await scanMembers(outer === 'zip' ? zipMembers(path) : squashfsMembers(path, state.tmpDir), [], state);
     } else {
-      const body = new ByteStream(createReadStream(path, { highWaterMark: 1 << 18 }));
+      // A compressed file is read by its decompressor directly, not copied through here.
+      const compression = isCompression(outer) ? outer : undefined;
+      const body = new ByteStream(compression ? decompress(compression, { file: path }) : createReadStream(path, { highWaterMark: 1 << 18 }));
       const promised = promisedFormat(path);
-      const format = await scanStream(body, [], state, [], basename(path));
+      const format = await scanStream(body, [], state, compression ? [compression] : [], basename(path));
       state.result.format = format;
       if (promised !== undefined && format.split('+')[0] !== promised) {
         throw new Error(`not a ${promised} archive although its name says so: found ${format}, starting with ${describeHead(head.subarray(0, headLength))}`);
@@ -211,7 +213,7 @@ async function scanStream(
     return innerFormat;
   }
   if (container === 'tar') {
-    await scanMembers(regularFiles(tarMembers(body)), path, state);
+    await scanMembers(tarMembers(body, { head: { bytes: HEAD_BYTES, wantsRest: (member) => lookAtTarMember(member, path, state) } }), path, state);
     return format('tar');
   }
   if (container === 'zip' || container === 'squashfs') {
@@ -221,24 +223,39 @@ async function scanStream(
     });
     return format(container);
   }
-  const found = classify(head, size);
   const length = await body.drain();
-  if (found) {
-    state.result.findings.push({
-      archive: state.archive,
-      member: nested ? memberName(path) : (topName ?? state.archive),
-      kind: found.kind,
-      detail: layers.length > 0 ? `${found.detail} (in ${[...layers].reverse().join(' in ')})` : found.detail,
-      size: length,
-    });
-  }
+  classifyFile(head, size, length, nested ? memberName(path) : (topName ?? state.archive), layers, state);
   return format('file');
 }
 
-async function* regularFiles(members: AsyncIterable<TarMember>): AsyncGenerator<ArchiveMember> {
-  for await (const member of members) {
-    if (member.type === 'File' || member.type === 'OldFile' || member.type === 'ContiguousFile') yield member;
-  }
+/**
+ * Records a finding when a file's first bytes say it is prebuilt; `declared` is the size its
+ * archive gave (which rules out headers pointing past it), `length` what it turned out to hold.
+ */
+function classifyFile(head: Buffer, declared: number | undefined, length: number, member: string, layers: string[], state: ScanState): void {
+  const found = classify(head, declared);
+  if (!found) return;
+  state.result.findings.push({
+    archive: state.archive,
+    member,
+    kind: found.kind,
+    detail: layers.length > 0 ? `${found.detail} (in ${[...layers].reverse().join(' in ')})` : found.detail,
+    size: length,
+  });
+}
+
+/**
+ * A tar member's first look (tarMembers' `wantsRest`): a regular file that is no container is
+ * classified from its head right here, and node-tar skips the rest of it, which is most members
+ * of a source tarball; a container is asked for whole and scanned as a nested stream. Other
+ * member types (directories, links, devices) carry no bytes to look at.
+ */
+function lookAtTarMember(member: TarHead, path: string[], state: ScanState): boolean {
+  if (member.type !== 'File' && member.type !== 'OldFile' && member.type !== 'ContiguousFile') return false;
+  if (sniffContainer(member.head) !== null) return true;
+  state.result.members++;
+  classifyFile(member.head, member.size, member.size, memberName([...path, member.path]), [], state);
+  return false;
 }
 
 /** Formats that need random access get a temporary copy, removed afterwards (we made it). */

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { tarMembers } from '../../../src/audit/tar-members.js';
-import { makeTarball } from '../../helpers/audit-archives.js';
+import { tarMembers, type TarHead } from '../../../src/audit/tar-members.js';
+import { makeTarball, writeTree } from '../../helpers/audit-archives.js';
 import { tempDir } from '../../helpers/env.js';
 
 let tmp: { path: string; remove: () => void };
@@ -86,4 +86,48 @@ it('reads long paths as GNU tar writes them in each format (ustar prefix, GNU lo
     for await (const member of tarMembers(source(readFileSync(tar)).chunks)) seen.push([member.path, member.type, member.size, String(await member.body.peek(100))]);
     expect(seen, format).toEqual([[long, 'File', 5, 'long\n']]);
   }
+});
+
+it('with head: shows each member its first bytes in order, yields only those it wants whole, and skips the rest of the others', async () => {
+  writeTree(join(tmp.path, 'h'), { 'a.txt': 'alpha\n', 'b.bin': Buffer.alloc(300_000, 'b'), 'c.gz': Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(200_000, 'c')]), 'd.txt': 'delta\n' });
+  execFileSync('tar', ['-cf', join(tmp.path, 'h.tar'), '-C', tmp.path, '--no-recursion', 'h', 'h/a.txt', 'h/b.bin', 'h/c.gz', 'h/d.txt']);
+  const tar = readFileSync(join(tmp.path, 'h.tar'));
+  const events: string[] = [];
+  const wantsRest = (member: TarHead) => {
+    events.push(`look ${member.path} ${member.type} ${member.size} ${member.head.length} ${member.head.subarray(0, 2).toString('hex')}`);
+    return member.head[0] === 0x1f;
+  };
+  for await (const member of tarMembers(source(tar).chunks, { head: { bytes: 1024, wantsRest } })) {
+    // The reader is slow with the member it asked for; the next member waits for it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    let length = 0;
+    for await (const chunk of member.body) length += chunk.length;
+    events.push(`read ${member.path} ${length}`);
+  }
+  expect(events).toEqual([
+    'look h/ Directory 0 0 ',
+    'look h/a.txt File 6 6 616c',
+    'look h/b.bin File 300000 1024 6262',
+    'look h/c.gz File 200002 1024 1f8b',
+    'read h/c.gz 200002',
+    'look h/d.txt File 6 6 6465',
+  ]);
+});
+
+it('with head: throws on a truncated archive, and releases the input when the reader stops early', async () => {
+  const tar = readFileSync(makeTarball(join(tmp.path, 'e.tar'), { 'one.bin': Buffer.alloc(100_000, 1), 'two.gz': Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(200_000, 2)]), 'three.bin': Buffer.alloc(200_000, 3) }, 'p'));
+  const head = { bytes: 512, wantsRest: (member: TarHead) => member.head[0] === 0x1f };
+  const read = async () => {
+    for await (const member of tarMembers(source(tar.subarray(0, 50_000)).chunks, { head: { bytes: 512, wantsRest: () => false } })) await member.body.drain();
+  };
+  await expect(read()).rejects.toThrow(/Truncated input|TAR_BAD_ARCHIVE/);
+
+  const stopping = source(tar);
+  for await (const member of tarMembers(stopping.chunks, { head })) {
+    expect((await member.body.peek(2)).toString('hex')).toBe('1f8b');
+    break;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(stopping.state.released).toBe(true);
+  expect(stopping.state.served).toBeLessThan(tar.length - 4096);
 });
