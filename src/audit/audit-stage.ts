@@ -7,7 +7,7 @@ import { ByteStream } from './byte-stream.js';
 import { decompress, isCompression, sniffContainer } from './containers.js';
 import { PROVENANCE_FILE, type InTotoStatement } from './provenance.js';
 import type { Check, CheckStatus } from './report.js';
-import { tarMembers } from './tar-members.js';
+import { tarMembers, type TarHead } from './tar-members.js';
 
 export interface StageAuditOptions {
   /** Provenance to compare the seed's digest with; by default provenance.json beside the stage. */
@@ -177,16 +177,21 @@ async function readStage(stagePath: string, hashes: Map<string, Hash>): Promise<
       kind = sniffContainer(await body.peek(512));
     }
     if (kind !== 'tar') throw new Error(`not a tarball (found ${kind ?? 'no archive format'})`);
-    for await (const member of tarMembers(body)) {
+    // Names and the head of QA_PREBUILT files are all it reads: node-tar skips every body.
+    const look = (member: TarHead): false => {
       const match = VDB.exec(member.path);
-      if (!match || match[1]!.startsWith('.') || match[2]!.startsWith('.')) continue;
+      if (!match || match[1]!.startsWith('.') || match[2]!.startsWith('.')) return false;
       const pkg = `${match[1]}/${match[2]}`;
       packages.add(pkg);
       if (match[3] === 'QA_PREBUILT' && member.type === 'File') {
-        const text = (await member.body.peek(4096)).toString('utf8').trim().replace(/\s+/g, ' ');
+        const text = member.head.toString('utf8').trim().replace(/\s+/g, ' ');
         if (text) qaPrebuilt.set(pkg, text);
       }
-    }
+      return false;
+    };
+    // look never wants a member whole, so none is yielded: this only drives the parser to the end.
+    const members = tarMembers(body, { head: { bytes: 4096, wantsRest: look } });
+    while (!(await members.next()).done);
     await raw.drain();
   } catch (error) {
     throw new BootstrapError('EAUDITSTAGE', `--stage ${stagePath}: ${(error as Error).message}`, {
