@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Built output lives in dist/; `npm ci` (or `npm install`) in the project's folder builds it (the "prepare" script).
-import('../dist/cli/main.js').then(
+import('../dist/bundle/main.js').then(
   (m) => m.main(process.argv.slice(2)),
   (error) => {
     if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;

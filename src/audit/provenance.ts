@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -9,6 +8,7 @@ import type { LockEntry } from '../distfiles/lock-schema.js';
 import { foldJournal, type RunState } from '../engine/fold-journal.js';
 import { JOURNAL_FILE, readJournal, type JournalContents, type StepFinishedEvent } from '../engine/journal.js';
 import { errnoCode, isBootstrapError } from '../util/errors.js';
+import { toolVersion } from '../util/tool-version.js';
 import type { Check, CheckStatus } from './report.js';
 
 /**
@@ -118,11 +118,6 @@ export function integrityToDigestSet(integrity: string): Record<string, string> 
 export function compareDigestSets(a: Record<string, string>, b: Record<string, string>): { shared: string[]; differs: string[] } {
   const shared = Object.keys(a).filter((algorithm) => b[algorithm] !== undefined);
   return { shared, differs: shared.filter((algorithm) => a[algorithm] !== b[algorithm]) };
-}
-
-function toolVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
 }
 
 const IS_TARBALL = /\.tar(\.\w+)?$/;

@@ -1,34 +1,47 @@
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import yargs, { type CommandModule } from 'yargs';
 import { BootstrapError } from '../util/errors.js';
+import { toolVersion } from '../util/tool-version.js';
 import { reportError } from './report-error.js';
 
 /**
- * Each file in ./commands exports `command`, a yargs CommandModule, and is named for the command
- * (status.js for `bootstrap status`). Command files import their implementation lazily inside
- * the handler so that `bootstrap status` does not load the fetcher. When the first argument
- * names a command file, only that file is loaded; otherwise (--help, a typo) all of them are.
+ * Every command, by name: each file in ./commands exports `command`, a yargs CommandModule, and
+ * is named for its command. Each is a literal import() so that the bundler (bin/build.js) gives
+ * each command its own chunk: `bootstrap status` loads the status file and what its handler
+ * imports, never the fetcher. test/unit/cli/commands.test.ts checks this table against the folder.
  */
-async function loadCommands(first: string | undefined): Promise<CommandModule[]> {
-  const dir = fileURLToPath(new URL('./commands/', import.meta.url));
-  const all = readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
-  if (first !== undefined && all.includes(`${first}.js`)) {
-    const [named] = await load([`${first}.js`]);
-    // A file that is not named for its command is found the slow way, among all of them.
-    if (named !== undefined && String(named.command).split(' ')[0] === first) return [named];
-  }
-  return load(all);
-}
+// Each command's handler takes its own argument type; yargs takes them all.
+type CommandFile = { command: CommandModule<any, any> };
 
-async function load(files: string[]): Promise<CommandModule[]> {
-  const modules = await Promise.all(files.map((f) => import(new URL(`./commands/${f}`, import.meta.url).href)));
-  return modules.map((m: { command?: CommandModule }) => m.command).filter((c): c is CommandModule => c !== undefined);
+export const COMMANDS: Readonly<Record<string, () => Promise<CommandFile>>> = {
+  audit: () => import('./commands/audit.js'),
+  binhost: () => import('./commands/binhost.js'),
+  doctor: () => import('./commands/doctor.js'),
+  fetch: () => import('./commands/fetch.js'),
+  handoff: () => import('./commands/handoff.js'),
+  lock: () => import('./commands/lock.js'),
+  pack: () => import('./commands/pack.js'),
+  plan: () => import('./commands/plan.js'),
+  preflight: () => import('./commands/preflight.js'),
+  report: () => import('./commands/report.js'),
+  resume: () => import('./commands/resume.js'),
+  run: () => import('./commands/run.js'),
+  status: () => import('./commands/status.js'),
+  unmount: () => import('./commands/unmount.js'),
+  'vm-image': () => import('./commands/vm-image.js'),
+  why: () => import('./commands/why.js'),
+};
+
+/** Only the named command when the first argument names one; all of them for --help or a typo. */
+async function loadCommands(first: string | undefined): Promise<CommandFile['command'][]> {
+  const names = first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
+  return Promise.all(names.map(async (name) => (await COMMANDS[name]!()).command));
 }
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
     .scriptName('bootstrap')
+    // yargs would look for package.json from the working directory's side, not the bundle's.
+    .version(toolVersion())
     .usage('$0 <command> [options]\n\nBuilds a Gentoo seed stage3 from live-bootstrap output and hands it to Catalyst.')
     .strict()
     .demandCommand(1, 'Name a command; see bootstrap --help.')

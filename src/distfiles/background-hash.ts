@@ -29,7 +29,7 @@ parentPort.on('message', (m) => {
 `;
 
 /** Bytes handed to the threads and not yet hashed by all of them, past which `update` waits. */
-const MAX_PENDING = 3 << 20;
+const MAX_PENDING = 2 << 20;
 
 /**
  * At most one thread per core, shared by every file being fetched: a thread is a V8 isolate of
@@ -116,7 +116,7 @@ interface PendingChunk {
  * on one thread it, not the network, sets the pace). Each algorithm is a lane on the least busy
  * thread, so sha512 and blake2b512 of one file run on two cores. A chunk whose memory is a
  * SharedArrayBuffer (the chunk pool's pieces) is hashed where it lies, without a copy; any other
- * chunk is copied into the message. `update` waits while more than 3 MiB are pending.
+ * chunk is copied into the message. `update` waits while more than 2 MiB are pending.
  */
 export class BackgroundHash {
   private readonly lanes: Lane[];

@@ -6,8 +6,12 @@
  * hash a piece.
  */
 const SIZE = 1 << 20;
-/** More than a few downloads keep in flight at once (see background-hash.ts and http-download.ts). */
-const MAX_IDLE = 16;
+/**
+ * What a few downloads keep in flight at once: per download up to 3 MiB queued for the disk
+ * (http-download.ts), one piece being written and 2 MiB being hashed (background-hash.ts);
+ * four downloads used 20 pieces. Fewer here would free pieces only to allocate them again.
+ */
+const MAX_IDLE = 32;
 const idle: Buffer[] = [];
 
 /** A piece of `size` bytes: a pooled shared one for 1 MiB, else plain memory. */

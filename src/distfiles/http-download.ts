@@ -34,9 +34,13 @@ export interface ResumeState {
   rangeIgnored?: boolean;
 }
 
-/** Bytes waiting for the disk at which a pausable response is paused, and resumed again. */
-const PAUSE_AT = 4 << 20;
-const RESUME_AT = 2 << 20;
+/**
+ * Bytes waiting for the disk at which a pausable response is paused, and resumed again. The
+ * writer takes whole 1 MiB pieces, so RESUME_AT must be at least one piece: below it a paused
+ * body would wait for bytes that never come. Each MiB here is a MiB per download in flight.
+ */
+const PAUSE_AT = 3 << 20;
+const RESUME_AT = 1 << 20;
 
 /**
  * One GET of `url` into the partial file, resuming from its current size with Range, written

@@ -1,17 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cliPath, tempDir } from '../helpers/env.js';
+import { cliPath, projectRoot, tempDir } from '../helpers/env.js';
 
 /**
  * Read-only commands load no more than they use: `status`, `plan` and `why` plan the recipe (every
  * step kind's module is loaded for its schema and plan), but must not load the fetcher's HTTP
- * client, the process runner or the terminal view, which only a run uses. Checked on the module
- * graph each command actually resolves (an ESM resolve hook that logs every URL), with the
- * gentoo-2025 recipe, which uses every step kind.
+ * client, the process runner or the terminal view, which only a run uses. Checked on the files
+ * each command actually resolves (an ESM resolve hook that logs every URL), with the gentoo-2025
+ * recipe, which uses every step kind. The CLI runs as a bundle (bin/build.js): each file it loads
+ * is a chunk, and dist/bundle/chunks.json (from the bundler's metafile) says which source files and packages each chunk holds.
  */
 const RUN_ONLY = ['undici', 'execa', 'listr2'];
+const BUNDLE = pathToFileURL(join(projectRoot, 'dist/bundle/')).href;
+const chunkSources = JSON.parse(readFileSync(join(projectRoot, 'dist/bundle/chunks.json'), 'utf8')) as Record<string, string[]>;
 
 const HOOK = `data:text/javascript,${encodeURIComponent(`
 import { register } from 'node:module';
@@ -31,8 +35,8 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
   });
   afterEach(() => dir.remove());
 
-  /** The node_modules packages the command resolved, every module URL, and its exit code. */
-  function packagesLoaded(args: string[]): { packages: Set<string>; urls: string[]; exitCode: number } {
+  /** The packages and source files in the chunks the command loaded, and its exit code. */
+  function packagesLoaded(args: string[]): { packages: Set<string>; sources: string[]; exitCode: number } {
     const log = join(dir.path, `modules-${args[0]}.log`);
     writeFileSync(log, '');
     let exitCode = 0;
@@ -41,9 +45,11 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     } catch (error) {
       exitCode = (error as { status: number }).status;
     }
-    const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
-    const packages = new Set(urls.map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => p !== undefined));
-    return { packages, urls, exitCode };
+    const chunks = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith(BUNDLE));
+    expect(chunks.length, 'the CLI ran from its bundle').toBeGreaterThan(0);
+    const sources = [...new Set(chunks.flatMap((u) => chunkSources[u.slice(BUNDLE.length)] ?? []))];
+    const packages = new Set(sources.map((s) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(s)?.[1]).filter((p): p is string => p !== undefined));
+    return { packages, sources, exitCode };
   }
 
   it('plan, status and why of the gentoo-2025 recipe load no undici, execa or listr2; a run-side command does (the hook sees them)', () => {
@@ -79,7 +85,7 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     expect(status.packages.has('zod')).toBe(true);
     for (const name of RUN_ONLY) expect(status.packages.has(name), `status loaded ${name}`).toBe(false);
     // Only its own command file: the first argument names it.
-    expect(status.urls.filter((u) => u.includes('/cli/commands/')).map((u) => u.split('/').pop())).toEqual(['status.js']);
+    expect(status.sources.filter((s) => s.startsWith('src/cli/commands/'))).toEqual(['src/cli/commands/status.ts']);
 
     const why = packagesLoaded(['why', first.id, '--work', work]);
     expect(why.exitCode).toBe(0);
