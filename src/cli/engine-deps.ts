@@ -85,7 +85,7 @@ export function engineDeps(options: KindOptions): EngineDeps {
 export function recordedOptions(work: string): Partial<KindOptions> {
   // A --work that is no directory is the engine's to report, with the command's own message.
   if (!isDirectory(resolve(work))) return {};
-  const first = readJournal(resolve(work))?.events[0];
+  const first = readJournal(resolve(work), { head: true })?.events[0];
   return first?.type === 'run-started' ? ((first.options ?? {}) as Partial<KindOptions>) : {};
 }
 

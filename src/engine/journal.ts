@@ -165,9 +165,10 @@ const eventSchema = z.discriminatedUnion('type', [
  * Reads and checks a journal: every line is JSON, the first is this tool's run-started, every
  * event has the fields of its type, and the order is one a run writes (run-started only first;
  * after run-finished only a run-resumed). A missing journal is `undefined`; a foreign or corrupt
- * one throws, naming the path and line, and nothing is changed.
+ * one throws, naming the path and line, and nothing is changed. With `head`, only the first
+ * event is read and checked (what a command needs of the run-started before it reads the rest).
  */
-export function readJournal(workDir: string): JournalContents | undefined {
+export function readJournal(workDir: string, { head = false }: { head?: boolean } = {}): JournalContents | undefined {
   const path = join(workDir, JOURNAL_FILE);
   let contents: string;
   try {
@@ -179,7 +180,7 @@ export function readJournal(workDir: string): JournalContents | undefined {
   const lines = contents.split('\n');
   // Everything after the last newline is a line whose write did not finish.
   const torn = lines.pop() ?? '';
-  const parsed: unknown[] = lines.map((line, index) => {
+  const parsed: unknown[] = (head ? lines.slice(0, 1) : lines).map((line, index) => {
     let event: unknown;
     try {
       event = JSON.parse(line);

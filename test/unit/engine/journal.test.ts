@@ -45,6 +45,14 @@ describe('journal', () => {
     expect(() => readJournal(dir.path)).toThrow(/journal version 9/);
   });
 
+  it('with head, reads and checks only the run-started line (a later corrupt line is the full read\'s to refuse)', () => {
+    writeFileSync(join(dir.path, 'journal.jsonl'), `${JSON.stringify(start)}\n{"type":"step-started"}\n`);
+    expect(readJournal(dir.path, { head: true })!.events).toEqual([start]);
+    expect(() => readJournal(dir.path)).toThrow(/line 2 is not a valid step-started event/);
+    writeFileSync(join(dir.path, 'journal.jsonl'), `${JSON.stringify({ ...start, journalVersion: 9 })}\n`);
+    expect(() => readJournal(dir.path, { head: true })).toThrow(/journal version 9/);
+  });
+
   it('folds events into per-step states; a started step without an end reads as running', () => {
     const state = foldJournal([
       start,
