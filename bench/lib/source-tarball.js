@@ -1,7 +1,8 @@
 // A generated source tarball for the audit benchmark: `members` regular files in a few hundred
 // folders, most of them text (words at random from a vocabulary, which xz shrinks about as
 // much as source code), some incompressible, a few small ELF executables; written as a ustar
-// stream straight into `xz -T0 -1` (no tree on disk). The same bytes on every run.
+// stream straight into one `xz -1` per output (no tree on disk), each with its own xz options
+// (e.g. `-T1`, one block as upstream tarballs are; `-T0`, many). The same bytes on every run.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -25,8 +26,11 @@ function header(name, size, mode = 0o644, type = '0') {
   return h;
 }
 
-/** Writes the tarball to `out`; resolves with its member count and uncompressed size. */
-export async function writeSourceTarball(out, { members = 48_000, textBytes = 640 << 20, randomBytes = 48 << 20 } = {}) {
+/**
+ * Writes the tarball to each of `outs` (`{ path, xz: [xz options] }`), the same tar compressed by
+ * `xz -1 -c` with those options; resolves with its member count and uncompressed size.
+ */
+export async function writeSourceTarball(outs, { members = 48_000, textBytes = 640 << 20, randomBytes = 48 << 20 } = {}) {
   const next = prng(15);
   const words = Array.from({ length: 5000 }, () => {
     let w = '';
@@ -52,11 +56,14 @@ export async function writeSourceTarball(out, { members = 48_000, textBytes = 64
   elf.writeUInt16LE(2, 16); // ET_EXEC
   elf.writeUInt16LE(62, 18); // x86-64
 
-  const xz = spawn('xz', ['-T0', '-1', '-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const file = createWriteStream(out);
-  xz.stdout.pipe(file);
+  const encoders = outs.map(({ path, xz: options }) => {
+    const xz = spawn('xz', [...options, '-1', '-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const file = createWriteStream(path);
+    xz.stdout.pipe(file);
+    return { xz, done: Promise.all([once(xz, 'exit'), once(file, 'close')]) };
+  });
   const write = async (buf) => {
-    if (!xz.stdin.write(buf)) await once(xz.stdin, 'drain');
+    await Promise.all(encoders.map(({ xz }) => (xz.stdin.write(buf) ? undefined : once(xz.stdin, 'drain'))));
   };
   const randomCount = 400;
   const elfCount = 40;
@@ -83,8 +90,10 @@ export async function writeSourceTarball(out, { members = 48_000, textBytes = 64
     total += 512 + body.length + pad;
   }
   await write(Buffer.alloc(1024));
-  xz.stdin.end();
-  await Promise.all([once(xz, 'exit'), once(file, 'close')]);
-  if (xz.exitCode !== 0) throw new Error(`xz exited with ${xz.exitCode}`);
+  for (const { xz } of encoders) xz.stdin.end();
+  for (const { xz, done } of encoders) {
+    await done;
+    if (xz.exitCode !== 0) throw new Error(`xz exited with ${xz.exitCode}`);
+  }
   return { members, bytes: total + 1024 };
 }
