@@ -38,14 +38,15 @@ export function isCompression(kind: ContainerKind | null): kind is Compression {
 }
 
 /**
- * xz 5.4 decodes with one thread unless told otherwise; a file written in blocks (by `xz -T0`,
- * pixz as Gentoo's stage3s are, `bootstrap pack`) then decodes on as many threads as there are
- * cores, up to 4, each holding about a block (24 MiB for bootstrap pack's) in memory. A file of
- * one block, as upstream tarballs are, decodes on one thread either way.
+ * xz 5.4 decodes with one thread unless told otherwise. A file written in blocks (by `xz -T0`,
+ * pixz as Gentoo's stage3s are, `bootstrap pack`) decodes on two threads here, each holding
+ * about a block in memory (some 50 MB for bootstrap pack's 24 MiB blocks); more would cost more
+ * memory and gain little, since reading the tar stream then takes as long. A file of one
+ * block, as upstream tarballs are, decodes on one thread either way.
  */
 const DECODE_ARGS: Record<Exclude<Compression, 'gzip'>, string[]> = {
   bzip2: ['-dc'],
-  xz: ['-dc', `-T${Math.min(4, availableParallelism())}`],
+  xz: ['-dc', `-T${Math.min(2, availableParallelism())}`],
   zstd: ['-dc'],
 };
 
