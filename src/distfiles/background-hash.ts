@@ -4,32 +4,62 @@ import type { Digests, HashAlgorithm } from './integrity.js';
 
 /**
  * The hashing threads' code, as text: vitest runs the TypeScript sources and the build runs
- * the JavaScript, and an inline worker is the one form both can start. A thread keeps one hash
- * per (file, algorithm) it was given and answers every chunk with an ack, in order.
+ * the JavaScript, and an inline worker is the one form both can start. A lane is one file
+ * hashed with one algorithm; the thread reads the file itself, up to where the writer says it
+ * has written, and answers each `extend`, `digest` and `reset` with exactly one reply (`start`
+ * and `end` have none).
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const hashes = new Map();
+const { closeSync, openSync, readSync } = require('node:fs');
+const buffer = Buffer.allocUnsafe(1 << 20);
+const lanes = new Map();
 parentPort.on('message', (m) => {
-  if (m.type === 'data') {
-    hashes.get(m.id).hash.update(m.data);
-    parentPort.postMessage({ type: 'ack', id: m.id });
-  } else if (m.type === 'start') {
-    hashes.set(m.id, { algorithm: m.algorithm, hash: createHash(m.algorithm) });
-  } else if (m.type === 'digest') {
-    const entry = hashes.get(m.id);
-    const value = entry.hash.digest('base64');
-    entry.hash = createHash(entry.algorithm);
-    parentPort.postMessage({ type: 'digest', id: m.id, algorithm: entry.algorithm, value });
-  } else if (m.type === 'end') {
-    hashes.delete(m.id);
+  const lane = lanes.get(m.id);
+  if (m.type === 'start') {
+    try {
+      lanes.set(m.id, { path: m.path, algorithm: m.algorithm, hash: createHash(m.algorithm), fd: openSync(m.path, 'r'), position: 0 });
+    } catch (error) {
+      lanes.set(m.id, { error });
+    }
+    return;
+  }
+  if (m.type === 'end') {
+    if (lane && lane.fd !== undefined) closeSync(lane.fd);
+    lanes.delete(m.id);
+    return;
+  }
+  try {
+    if (lane.error) throw lane.error;
+    if (m.type === 'extend') {
+      while (lane.position < m.end) {
+        const n = readSync(lane.fd, buffer, 0, Math.min(buffer.length, m.end - lane.position), lane.position);
+        if (n === 0) throw new Error(lane.path + ' ends at byte ' + lane.position + ', before the ' + m.end + ' bytes written to it');
+        lane.hash.update(buffer.subarray(0, n));
+        lane.position += n;
+      }
+      parentPort.postMessage({ type: 'ack', id: m.id, end: m.end });
+    } else if (m.type === 'digest') {
+      const value = lane.hash.copy().digest('base64');
+      parentPort.postMessage({ type: 'digest', id: m.id, algorithm: lane.algorithm, value });
+    } else if (m.type === 'reset') {
+      lane.hash = createHash(lane.algorithm);
+      lane.position = 0;
+      parentPort.postMessage({ type: 'reset', id: m.id });
+    }
+  } catch (error) {
+    lane.error = error;
+    parentPort.postMessage({ type: 'error', id: m.id, message: error.message, code: error.code });
   }
 });
 `;
 
-/** Bytes handed to the threads and not yet hashed by all of them, past which `update` waits. */
-const MAX_PENDING = 2 << 20;
+/**
+ * Bytes written and not yet hashed by every lane, past which `extend` waits. They wait in the
+ * page cache, not in this process, so the bound is only how far hashing may lag behind.
+ */
+const MAX_PENDING = 8 << 20;
 
 /**
  * At most one thread per core, shared by every file being fetched: a thread is a V8 isolate of
@@ -37,15 +67,20 @@ const MAX_PENDING = 2 << 20;
  */
 const MAX_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
-type Reply = { type: 'ack'; id: number } | { type: 'digest'; id: number; algorithm: HashAlgorithm; value: string };
+type Reply =
+  | { type: 'ack'; id: number; end: number }
+  | { type: 'digest'; id: number; algorithm: HashAlgorithm; value: string }
+  | { type: 'reset'; id: number }
+  | { type: 'error'; id: number; message: string; code?: string };
 
 interface LaneHandler {
   onReply(reply: Reply): void;
   onFailure(error: Error): void;
 }
 
-/** One hashing thread and the lanes (one file's hash with one algorithm) it serves. */
+/** One hashing thread and the lanes it serves. */
 class HashThread {
+  // The thread allocates little (messages and hash objects): a small young generation suffices.
   readonly worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
   readonly lanes = new Map<number, LaneHandler>();
   /** Messages sent that still expect a reply: the thread keeps the process alive only then. */
@@ -62,9 +97,9 @@ class HashThread {
     this.worker.on('exit', (code) => this.fail(new Error(`a hashing thread stopped (exit code ${code})`)));
   }
 
-  post(message: { type: string; id: number; algorithm?: HashAlgorithm; data?: Uint8Array }, expectsReply: boolean): void {
+  post(message: { type: 'start'; id: number; path: string; algorithm: HashAlgorithm } | { type: 'extend'; id: number; end: number } | { type: 'digest' | 'reset' | 'end'; id: number }): void {
     if (this.failure) throw this.failure;
-    if (expectsReply && this.awaited++ === 0) this.worker.ref();
+    if (message.type !== 'start' && message.type !== 'end' && this.awaited++ === 0) this.worker.ref();
     this.worker.postMessage(message);
   }
 
@@ -99,107 +134,106 @@ function leastBusyThread(taken: readonly HashThread[]): HashThread {
 interface Lane {
   id: number;
   thread: HashThread;
-  /** Chunks this lane has hashed, of the `sent` so far. */
-  acked: number;
-}
-
-interface PendingChunk {
-  bytes: number;
-  /** Lanes that have not hashed it yet. */
-  waiting: number;
-  onHashed: (() => void) | undefined;
+  /** Bytes this lane has hashed. */
+  hashed: number;
 }
 
 /**
- * Digests computed on hashing threads, so that hashing a download runs beside the parsing and
- * writing on the main thread instead of after them (sha512 at 1 MiB takes ~1.3 ms per chunk:
- * on one thread it, not the network, sets the pace). Each algorithm is a lane on the least busy
- * thread, so sha512 and blake2b512 of one file run on two cores. A chunk whose memory is a
- * SharedArrayBuffer (the chunk pool's pieces) is hashed where it lies, without a copy; any other
- * chunk is copied into the message. `update` waits while more than 2 MiB are pending.
+ * The digests of a file being written, computed on hashing threads from the file itself: the
+ * writer says how far it has written (`extend`), and a thread reads those bytes back (from the
+ * page cache) and hashes them while the next ones are written. So hashing runs beside the
+ * network and the disk instead of after them, no byte is copied to another thread, and the
+ * digests are of the bytes the file holds. Each algorithm is a lane on the least busy thread,
+ * so sha512 and blake2b512 of one file run on two cores.
  */
 export class BackgroundHash {
-  private readonly lanes: Lane[];
-  /** Chunks not yet hashed by every lane, oldest first; `sent` counts every chunk ever sent. */
-  private readonly inFlight: PendingChunk[] = [];
-  private sent = 0;
-  private pending = 0;
+  private readonly lanes: Lane[] = [];
   private waiters: Array<() => void> = [];
-  private digestWaiter: { parts: Digests; missing: number; resolve: (digests: Digests) => void; reject: (error: Error) => void } | undefined;
+  /** A `digest` or `reset` asked of every lane, until each has answered. */
+  private barrier: { parts: Digests; missing: number; resolve: (digests: Digests) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
+  /** Bytes of the file handed to the lanes so far. */
   size = 0;
   private closed = false;
 
-  constructor(readonly algorithms: readonly HashAlgorithm[]) {
-    const lanes: Lane[] = [];
+  /** `path` must exist: the threads open it at once. */
+  constructor(
+    readonly path: string,
+    readonly algorithms: readonly HashAlgorithm[],
+  ) {
     for (const algorithm of algorithms) {
-      const lane: Lane = { id: nextLaneId++, thread: leastBusyThread(lanes.map((l) => l.thread)), acked: 0 };
+      const lane: Lane = { id: nextLaneId++, thread: leastBusyThread(this.lanes.map((l) => l.thread)), hashed: 0 };
       lane.thread.lanes.set(lane.id, { onReply: (reply) => this.onReply(lane, reply), onFailure: (error) => this.onFailure(error) });
-      lane.thread.post({ type: 'start', id: lane.id, algorithm }, false);
-      lanes.push(lane);
+      lane.thread.post({ type: 'start', id: lane.id, path, algorithm });
+      this.lanes.push(lane);
     }
-    this.lanes = lanes;
+  }
+
+  private get pending(): number {
+    return this.size - Math.min(...this.lanes.map((l) => l.hashed));
   }
 
   private onReply(lane: Lane, reply: Reply): void {
     if (reply.type === 'ack') {
-      // Each lane acks its chunks in order; a chunk is hashed once every lane has acked it, so
-      // chunks complete in order too.
-      const chunk = this.inFlight[this.inFlight.length - (this.sent - lane.acked)]!;
-      lane.acked += 1;
-      if (--chunk.waiting > 0) return;
-      this.inFlight.shift();
-      this.pending -= chunk.bytes;
-      chunk.onHashed?.();
+      lane.hashed = reply.end;
       if (this.pending <= MAX_PENDING) this.wakeAll();
-    } else {
-      const waiter = this.digestWaiter;
-      if (!waiter) return;
-      waiter.parts[reply.algorithm] = reply.value;
-      if (--waiter.missing === 0) {
-        this.digestWaiter = undefined;
-        waiter.resolve(Object.fromEntries(this.algorithms.map((a) => [a, waiter.parts[a]!])));
+    } else if (reply.type === 'digest' || reply.type === 'reset') {
+      const barrier = this.barrier;
+      if (!barrier) return;
+      if (reply.type === 'digest') barrier.parts[reply.algorithm] = reply.value;
+      if (--barrier.missing === 0) {
+        this.barrier = undefined;
+        barrier.resolve(barrier.parts);
       }
+    } else {
+      this.onFailure(Object.assign(new Error(`hashing ${this.path}: ${reply.message}`), { code: reply.code }));
     }
   }
 
   private onFailure(error: Error): void {
     this.failure ??= error;
     this.wakeAll();
-    const waiter = this.digestWaiter;
-    this.digestWaiter = undefined;
-    waiter?.reject(error);
+    const barrier = this.barrier;
+    this.barrier = undefined;
+    barrier?.reject(this.failure);
   }
 
   /**
-   * Hands a chunk to every lane and waits only while too much is pending. A chunk in a
-   * SharedArrayBuffer is read in place: the caller must not change it until `onHashed`.
+   * The file now holds `size` bytes (written, not only queued): the lanes hash up to there.
+   * Waits only while they lag more than MAX_PENDING behind.
    */
-  async update(chunk: Uint8Array, onHashed?: () => void): Promise<void> {
+  async extend(size: number): Promise<void> {
     this.checkOpen();
     if (this.failure) throw this.failure;
-    this.inFlight.push({ bytes: chunk.byteLength, waiting: this.lanes.length, onHashed });
-    this.sent += 1;
-    for (const lane of this.lanes) lane.thread.post({ type: 'data', id: lane.id, data: chunk }, true);
-    this.pending += chunk.byteLength;
-    this.size += chunk.byteLength;
+    if (size <= this.size) return;
+    this.size = size;
+    for (const lane of this.lanes) lane.thread.post({ type: 'extend', id: lane.id, end: size });
     while (this.pending > MAX_PENDING && !this.failure) await new Promise<void>((resolve) => this.waiters.push(resolve));
     if (this.failure) throw this.failure;
   }
 
-  /** Digests of everything so far (`size` bytes); the hashes then start afresh. */
+  /** Digests of the first `size` bytes, once every lane has read them. */
   async digests(): Promise<Digests> {
-    this.checkOpen();
-    if (this.failure) throw this.failure;
-    const result = new Promise<Digests>((resolve, reject) => (this.digestWaiter = { parts: {}, missing: this.lanes.length, resolve, reject }));
-    for (const lane of this.lanes) lane.thread.post({ type: 'digest', id: lane.id }, true);
-    return result;
+    const parts = await this.askEveryLane('digest');
+    return Object.fromEntries(this.algorithms.map((a) => [a, parts[a]!]));
   }
 
-  /** Drops what was hashed so far. */
+  /**
+   * Starts afresh from byte 0, once every lane has read what it was given: the caller may then
+   * shorten the file without a lane reading past its end.
+   */
   async reset(): Promise<void> {
-    await this.digests();
+    await this.askEveryLane('reset');
+    for (const lane of this.lanes) lane.hashed = 0;
     this.size = 0;
+  }
+
+  private askEveryLane(type: 'digest' | 'reset'): Promise<Digests> {
+    this.checkOpen();
+    if (this.failure) return Promise.reject(this.failure);
+    const answers = new Promise<Digests>((resolve, reject) => (this.barrier = { parts: {}, missing: this.lanes.length, resolve, reject }));
+    for (const lane of this.lanes) lane.thread.post({ type, id: lane.id });
+    return answers;
   }
 
   /**
@@ -210,13 +244,13 @@ export class BackgroundHash {
     if (this.closed) throw new Error('the hash of a closed partial file was used');
   }
 
-  /** Leaves the threads (they stay for the next file); chunks still pending are dropped. */
+  /** Leaves the threads (they stay for the next file), which close their copies of the file. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const lane of this.lanes) {
       lane.thread.lanes.delete(lane.id);
-      if (!lane.thread.failure) lane.thread.post({ type: 'end', id: lane.id }, false);
+      if (!lane.thread.failure) lane.thread.post({ type: 'end', id: lane.id });
     }
   }
 

@@ -195,7 +195,7 @@ async function copyFromDirectory(path: string, file: PartialFile, expectedSize: 
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, file.size);
       if (bytesRead === 0) break;
-      await file.append(Buffer.from(buffer.subarray(0, bytesRead)));
+      await file.append([buffer.subarray(0, bytesRead)]);
       onBytes(file.size);
     }
   } finally {

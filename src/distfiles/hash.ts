@@ -28,7 +28,7 @@ export class MultiHash {
 
 /**
  * Feeds the first `limit` bytes of a file (all of it without a limit) into `hash`, in 1 MiB
- * reads; used to verify files already on disk and to pick up a partial download where it was.
+ * reads; used to verify files already on disk.
  */
 export async function hashFileInto(path: string, hash: { update(chunk: Uint8Array): void | Promise<void> }, limit = Infinity): Promise<void> {
   const handle = await open(path, 'r');

@@ -36,7 +36,7 @@ export interface ResumeState {
 
 /**
  * Bytes waiting for the disk at which a pausable response is paused, and resumed again. The
- * writer takes whole 1 MiB pieces, so RESUME_AT must be at least one piece: below it a paused
+ * writer takes batches of 1 MiB, so RESUME_AT must be at least one batch: below it a paused
  * body would wait for bytes that never come. Each MiB here is a MiB per download in flight.
  */
 const PAUSE_AT = 3 << 20;
@@ -44,7 +44,7 @@ const RESUME_AT = 1 << 20;
 
 /**
  * One GET of `url` into the partial file, resuming from its current size with Range, written
- * in 1 MiB pieces while hashed. Rejects with an AttemptFailure saying what to do next.
+ * in batches of 1 MiB while hashed. Rejects with an AttemptFailure saying what to do next.
  *
  * Backpressure and undici issue 5360: undici 7 throws an AssertionError that nothing can catch
  * (from a socket 'end' or 'close' handler) when the server closes the connection while the
@@ -149,25 +149,26 @@ export async function downloadHttp(job: HttpDownload): Promise<void> {
     });
     if (restartFromZero) await job.file.restart();
     for (;;) {
-      let chunk: Buffer | null;
+      let chunks: Buffer[] | null;
       try {
-        chunk = await queue.take();
+        chunks = await queue.take();
       } catch (error) {
         throw classifyError(error);
       }
-      if (chunk === null) break;
+      if (chunks === null) break;
       if (paused && queue.bytes <= RESUME_AT) {
         paused = false;
         speed.start();
         controller?.resume();
       }
-      if (job.expectedSize !== null && job.file.size + chunk.length > job.expectedSize) {
+      const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
+      if (job.expectedSize !== null && job.file.size + bytes > job.expectedSize) {
         const failure = new AttemptFailure('next', `sent more than the ${job.expectedSize} bytes the lock records`);
         abort(failure);
         throw failure;
       }
       try {
-        await job.file.append(chunk);
+        await job.file.append(chunks);
       } catch (error) {
         const failure = classifyError(error);
         abort(failure);

@@ -2,18 +2,20 @@ import { type FileHandle, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { errnoCode } from '../util/errors.js';
 import { BackgroundHash } from './background-hash.js';
-import { releaseChunk } from './chunk-pool.js';
-import { hashFileInto } from './hash.js';
 import type { Digests, HashAlgorithm } from './integrity.js';
 
 /** How bytes reach the disk; tests put a deliberately slow writer here. */
-export type ChunkWriter = (handle: FileHandle, data: Buffer, position: number) => Promise<void>;
+export type ChunkWriter = (handle: FileHandle, chunks: readonly Buffer[], position: number) => Promise<void>;
 
-export const writeFully: ChunkWriter = async (handle, data, position) => {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
+/** Writes the chunks in order from `position`, with as few system calls as the kernel allows. */
+export const writeFully: ChunkWriter = async (handle, chunks, position) => {
+  let rest = chunks.filter((c) => c.length > 0);
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest, position);
+    position += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length;
+    if (skip > 0) rest[0] = rest[0]!.subarray(skip);
   }
 };
 
@@ -41,9 +43,9 @@ export class PartialFile {
     const keep = options.resume && existing?.isFile() === true && existing.size > 0;
     if (existing && !keep) await unlink(path);
     const handle = await open(path, keep ? 'r+' : 'wx', 0o644);
-    const file = new PartialFile(path, handle, new BackgroundHash(algorithms), options.writer);
+    const file = new PartialFile(path, handle, new BackgroundHash(path, algorithms), options.writer);
     try {
-      if (keep) await hashFileInto(path, file.hash, existing!.size);
+      if (keep) await file.hash.extend(existing!.size);
     } catch (error) {
       await file.close();
       throw error;
@@ -56,20 +58,22 @@ export class PartialFile {
   }
 
   /**
-   * Writes a chunk, then hands it to the hashing threads and returns while they hash: the next
-   * chunk is written meanwhile. `data` belongs to this file after the call; a piece of the
-   * chunk pool goes back to the pool once hashed.
+   * Writes the chunks at the end of the file, then lets the hashing threads read them back
+   * while the next ones are written. The chunks are free again when this returns.
    */
-  async append(data: Buffer): Promise<void> {
-    await this.writer(this.handle, data, this.hash.size);
-    await this.hash.update(data, () => releaseChunk(data));
+  async append(chunks: readonly Buffer[]): Promise<void> {
+    const position = this.hash.size;
+    const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
+    await this.writer(this.handle, chunks, position);
+    await this.hash.extend(position + bytes);
   }
 
   /** Drops every byte: the server ignored Range, or the bytes were found wrong. */
   async restart(): Promise<void> {
     if (this.hash.size === 0) return;
-    await this.handle.truncate(0);
+    // The hashing threads first finish what they were given, or they would read past the end.
     await this.hash.reset();
+    await this.handle.truncate(0);
   }
 
   /**

@@ -1,37 +1,35 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BackgroundHash } from '../../../src/distfiles/background-hash.js';
-import { acquireChunk, releaseChunk } from '../../../src/distfiles/chunk-pool.js';
+import { tempDir } from '../../helpers/env.js';
 
 const digest = (algorithm: string, data: Uint8Array) => createHash(algorithm).update(data).digest('base64');
 
-describe('hashing on shared threads', () => {
-  it('hashes pooled pieces in place and plain chunks by copy, in order, and says when each piece is done', async () => {
-    const data = randomBytes(9 << 20);
-    const hash = new BackgroundHash(['sha512', 'blake2b512']);
-    const hashed: number[] = [];
+describe('hashing a file as it is written, on shared threads', () => {
+  let dir: { path: string; remove: () => void };
+  beforeEach(() => (dir = tempDir('background-hash-')));
+  afterEach(() => dir.remove());
+
+  it('hashes the bytes the file holds, up to where the writer got, and starts afresh after reset', async () => {
+    const path = join(dir.path, 'growing');
+    const data = randomBytes((9 << 20) + 5);
+    writeFileSync(path, '');
+    const hash = new BackgroundHash(path, ['sha512', 'blake2b512']);
     try {
-      for (let i = 0; i < 9; i++) {
-        const piece = acquireChunk(1 << 20);
-        expect(piece.buffer).toBeInstanceOf(SharedArrayBuffer);
-        data.copy(piece, 0, i << 20, (i + 1) << 20);
-        await hash.update(piece, () => {
-          hashed.push(i);
-          // Changed only once both algorithms are done with it: the digests below stay right.
-          piece.fill(0);
-          releaseChunk(piece);
-        });
+      for (let offset = 0; offset < data.length; offset += 1 << 20) {
+        appendFileSync(path, data.subarray(offset, offset + (1 << 20)));
+        await hash.extend(Math.min(offset + (1 << 20), data.length));
       }
-      const plain = Buffer.from(data.subarray(0, 10));
-      await hash.update(plain);
-      plain.fill(0); // copied into the message: changing it now changes nothing
-      const all = Buffer.concat([data, data.subarray(0, 10)]);
-      expect(hash.size).toBe(all.length);
-      expect(await hash.digests()).toEqual({ sha512: digest('sha512', all), blake2b512: digest('blake2b512', all) });
-      expect(hashed).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      // Bytes past what the writer announced are not hashed.
+      appendFileSync(path, 'not yet');
+      expect(hash.size).toBe(data.length);
+      expect(await hash.digests()).toEqual({ sha512: digest('sha512', data), blake2b512: digest('blake2b512', data) });
       await hash.reset();
       expect(hash.size).toBe(0);
-      await hash.update(Buffer.from('x'));
+      writeFileSync(path, 'x');
+      await hash.extend(1);
       expect(await hash.digests()).toEqual({ sha512: digest('sha512', Buffer.from('x')), blake2b512: digest('blake2b512', Buffer.from('x')) });
     } finally {
       await hash.close();
@@ -39,11 +37,21 @@ describe('hashing on shared threads', () => {
   });
 
   it('keeps the files that share a thread apart, and serves the next file after one closes', async () => {
-    const files = Array.from({ length: 5 }, (_, i) => ({ data: randomBytes((3 << 20) + i), hash: new BackgroundHash(i % 2 ? ['sha256'] : ['sha512', 'sha256']) }));
+    const files = Array.from({ length: 5 }, (_, i) => {
+      const path = join(dir.path, `f${i}`);
+      writeFileSync(path, '');
+      return { path, data: randomBytes((3 << 20) + i), hash: new BackgroundHash(path, i % 2 ? ['sha256'] : ['sha512', 'sha256']) };
+    });
     try {
-      // Interleaved, as concurrent downloads feed them.
+      // Interleaved, as concurrent downloads write them.
       for (let offset = 0; offset < (3 << 20) + 5; offset += 1 << 19) {
-        await Promise.all(files.map(({ data, hash }) => (offset < data.length ? hash.update(data.subarray(offset, offset + (1 << 19))) : undefined)));
+        await Promise.all(
+          files.map(({ path, data, hash }) => {
+            if (offset >= data.length) return undefined;
+            appendFileSync(path, data.subarray(offset, offset + (1 << 19)));
+            return hash.extend(Math.min(offset + (1 << 19), data.length));
+          }),
+        );
       }
       for (const [i, { data, hash }] of files.entries()) {
         const expected = i % 2 ? { sha256: digest('sha256', data) } : { sha512: digest('sha512', data), sha256: digest('sha256', data) };
@@ -52,9 +60,11 @@ describe('hashing on shared threads', () => {
     } finally {
       await Promise.all(files.map(({ hash }) => hash.close()));
     }
-    const next = new BackgroundHash(['sha256']);
+    const path = join(dir.path, 'next');
+    writeFileSync(path, 'b');
+    const next = new BackgroundHash(path, ['sha256']);
     try {
-      await next.update(Buffer.from('b'));
+      await next.extend(1);
       expect(await next.digests()).toEqual({ sha256: digest('sha256', Buffer.from('b')) });
       await next.close();
       await expect(next.digests()).rejects.toThrow(/closed/);
@@ -63,12 +73,23 @@ describe('hashing on shared threads', () => {
     }
   });
 
-  it('never hands one pooled piece to two owners', () => {
-    const piece = acquireChunk(1 << 20);
-    releaseChunk(piece);
-    releaseChunk(piece);
-    const a = acquireChunk(1 << 20);
-    const b = acquireChunk(1 << 20);
-    expect(a.buffer).not.toBe(b.buffer);
+  it('fails, naming the file, when the file holds fewer bytes than the writer announced', async () => {
+    const path = join(dir.path, 'short');
+    writeFileSync(path, randomBytes(4096));
+    const hash = new BackgroundHash(path, ['sha512']);
+    try {
+      truncateSync(path, 100);
+      await hash.extend(4096).catch(() => undefined);
+      await expect(hash.digests()).rejects.toThrow(`hashing ${path}: ${path} ends at byte 100, before the 4096 bytes written to it`);
+    } finally {
+      await hash.close();
+    }
+    const missing = new BackgroundHash(join(dir.path, 'missing'), ['sha512']);
+    try {
+      await missing.extend(1).catch(() => undefined);
+      await expect(missing.digests()).rejects.toThrow(/ENOENT/);
+    } finally {
+      await missing.close();
+    }
   });
 });
