@@ -40,7 +40,7 @@ export function isCompression(kind: ContainerKind | null): kind is Compression {
 /**
  * xz 5.4 decodes with one thread unless told otherwise. A file written in blocks (by `xz -T0`,
  * pixz as Gentoo's stage3s are, `bootstrap pack`) decodes on two threads here, each holding
- * about a block in memory (some 50 MB for bootstrap pack's 24 MiB blocks); more would cost more
+ * about a block in memory (some 60 MB for bootstrap pack's 24 MiB blocks); more would cost more
  * memory and gain little, since reading the tar stream then takes as long. A file of one
  * block, as upstream tarballs are, decodes on one thread either way.
  */
