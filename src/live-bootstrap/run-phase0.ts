@@ -32,7 +32,7 @@ export async function runLiveBootstrap(spec: Spec, options: LiveBootstrapKindOpt
   const checkout = join(spec.dir, 'checkout');
   const keptDir = join(spec.dir, 'kept');
   await mkdir(spec.dir, { recursive: true });
-  await fetchMissing(entries, options, ctx);
+  await ensureGroup(entries, options, ctx);
 
   await placeTree(entries.snapshots, options.storeDir, checkout);
   ctx.log.note(`placed live-bootstrap ${top.commit} and ${entries.snapshots.length - 1} submodules in ${checkout}`);
@@ -85,29 +85,34 @@ export async function pretendLiveBootstrap(spec: Spec, plan: StepPlan, options: 
   };
 }
 
-/** Fetches what the store lacks of the group, as `bootstrap fetch` would (verified against the lock). */
-async function fetchMissing(entries: LiveBootstrapEntries, options: LiveBootstrapKindOptions, ctx: RunContext): Promise<void> {
+/**
+ * Brings every file of the group into the store as `bootstrap fetch` would: a file the store
+ * verified earlier in this boot is trusted from its record (no read), another is hashed, or,
+ * for a git snapshot, which only a record can tie to its commit, set aside and fetched again;
+ * what is missing is fetched. Everything placed afterwards is therefore what the lock pins.
+ */
+async function ensureGroup(entries: LiveBootstrapEntries, options: LiveBootstrapKindOptions, ctx: RunContext): Promise<void> {
   const names = [...entries.snapshots, ...entries.sources, ...entries.seeds].map((e) => e.name);
-  const missing: string[] = [];
-  for (const name of names) if (!(await stat(join(options.storeDir, name)).catch(() => undefined))) missing.push(name);
-  if (missing.length === 0) return;
-  ctx.log.note(`fetching ${missing.length} files the store ${options.storeDir} lacks`);
+  let present = 0;
   await ensureDistfiles({
     lockPath: options.lockPath,
     storeDir: options.storeDir,
-    names: missing,
+    names,
     mirrors: options.mirrors ?? [],
     signal: ctx.signal,
     onProgress: (event) => {
-      const line = describeEvent(event);
+      // One line for all the files already there; each fetch is told in full.
+      if (event.type === 'verified') present += 1;
+      const line = event.type === 'verified' ? undefined : describeEvent(event);
       if (line) ctx.log.note(line);
     },
   });
+  ctx.log.note(`${names.length} files of live-bootstrap's group are in the store ${options.storeDir}, verified (${present} were there already)`);
 }
 
 /**
  * The sources the (possibly cut) manifest names, each a lock entry of the group whose hash is
- * the one the manifest's sources file gives, verified in the store and linked into the
+ * the one the manifest's sources file gives, verified in the store (ensureGroup) and linked into the
  * checkout's distfiles/ (where rootfs.py --external-sources looks; it then finds everything
  * and downloads nothing).
  */
@@ -129,9 +134,7 @@ async function placeSources(entries: LiveBootstrapEntries, checkout: string, sto
         hint: 'The lock was made from another live-bootstrap; import it again with `bootstrap lock import-live-bootstrap`.',
       });
     }
-    const stored = join(storeDir, file.name);
-    await verifyStored(stored, file);
-    await placeFile(stored, join(dir, file.name));
+    await placeFile(join(storeDir, file.name), join(dir, file.name));
     used.push(file);
   }
   return used;

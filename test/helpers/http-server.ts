@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { join, relative } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 
 /**
@@ -107,4 +110,19 @@ export async function startTestServer(): Promise<TestServer> {
 function splitBehaviour(behaviour: Behaviour): [string, string] {
   const colon = behaviour.indexOf(':');
   return colon === -1 ? [behaviour, ''] : [behaviour.slice(0, colon), behaviour.slice(colon + 1)];
+}
+
+/**
+ * Serves the git repository `source` (a work tree or a bare repository) at /<name>.git as a
+ * static web server serves a repository over git's dumb HTTP: a mirror clone under `scratch`,
+ * packed, with the files `git update-server-info` writes. Returns its URL.
+ */
+export function serveGitRepository(server: TestServer, name: string, source: string, scratch: string): string {
+  const bare = join(scratch, `${name}.git`);
+  execFileSync('git', ['clone', '--quiet', '--mirror', source, bare], { stdio: 'pipe' });
+  execFileSync('git', ['-C', bare, 'repack', '-a', '-d', '--quiet'], { stdio: 'pipe' });
+  execFileSync('git', ['-C', bare, 'update-server-info'], { stdio: 'pipe' });
+  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
+  for (const file of walk(bare)) server.route(`/${name}.git/${relative(bare, file)}`, readFileSync(file));
+  return `${server.url}/${name}.git`;
 }

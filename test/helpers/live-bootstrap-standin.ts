@@ -3,13 +3,15 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { projectRoot } from './env.js';
+import { serveGitRepository, type TestServer } from './http-server.js';
 
 /**
  * A live-bootstrap stand-in as the lock pins one (docs/live-bootstrap.md): two git
  * repositories made here (the top, holding test/fixtures/live-bootstrap-standin/rootfs.py, and a
- * bootstrap-seeds submodule), `git archive` tars of both in a store, a source and the seeds in
- * the store, a lock of group live-bootstrap, and a recipe whose phase 0 runs it unless --target
- * is given and whose next phase reads the target.
+ * bootstrap-seeds submodule) served over dumb HTTP on 127.0.0.1 by `server`, so phase 0 fetches
+ * them with git; a source and the seeds put in the store by hand (the store hashes them before
+ * use); a lock of group live-bootstrap; and a recipe whose phase 0 runs it unless --target is
+ * given and whose next phase reads the target.
  */
 export interface StandinFixture {
   store: string;
@@ -19,6 +21,7 @@ export interface StandinFixture {
   /** The lock's name of live-bootstrap's own snapshot. */
   topName: string;
   seedsCommit: string;
+  seedsName: string;
   /** Package files in build order, as SHA256SUMS.pkgs names them. */
   packages: string[];
 }
@@ -54,7 +57,7 @@ function commitAll(dir: string): string {
   return git(dir, 'rev-parse', 'HEAD');
 }
 
-export function makeStandinFixture(dir: string, options: { recipeTail?: string } = {}): StandinFixture {
+export function makeStandinFixture(dir: string, server: TestServer, options: { recipeTail?: string } = {}): StandinFixture {
   const top = join(dir, 'repos', 'live-bootstrap');
   const seeds = join(dir, 'repos', 'bootstrap-seeds');
   const store = join(dir, 'store');
@@ -86,8 +89,8 @@ export function makeStandinFixture(dir: string, options: { recipeTail?: string }
   const seedsCommit = commitAll(seeds);
   const topName = `live-bootstrap-${topCommit.slice(0, 12)}.tar`;
   const seedsName = `bootstrap-seeds-${seedsCommit.slice(0, 12)}.tar`;
-  writeFileSync(join(store, topName), execFileSync('git', ['-C', top, 'archive', '--format=tar', topCommit]));
-  writeFileSync(join(store, seedsName), execFileSync('git', ['-C', seeds, 'archive', '--format=tar', seedsCommit]));
+  const topUrl = serveGitRepository(server, 'live-bootstrap', top, join(dir, 'served'));
+  const seedsUrl = serveGitRepository(server, 'bootstrap-seeds', seeds, join(dir, 'served'));
   write(join(store, SOURCE), source);
   const seedFiles = ['hex0-seed', 'kaem-optional-seed'].map((name) => ({ name, bytes: readFileSync(join(seeds, 'POSIX/x86', name)) }));
   for (const seed of seedFiles) write(join(store, seed.name), seed.bytes);
@@ -96,8 +99,8 @@ export function makeStandinFixture(dir: string, options: { recipeTail?: string }
   const lock = {
     lockfileVersion: 1,
     distfiles: {
-      [topName]: { size: null, integrity: null, urls: ['https://127.0.0.1:9/live-bootstrap.git'], kind: 'repo-snapshot', from: `${from}`, group: 'live-bootstrap', git: { commit: topCommit, path: '' } },
-      [seedsName]: { size: null, integrity: null, urls: ['https://127.0.0.1:9/bootstrap-seeds.git'], kind: 'repo-snapshot', from: `${from}:.gitmodules`, group: 'live-bootstrap', git: { commit: seedsCommit, path: 'seed/stage0-posix/bootstrap-seeds' } },
+      [topName]: { size: null, integrity: null, urls: [topUrl], kind: 'repo-snapshot', from: `${from}`, group: 'live-bootstrap', git: { commit: topCommit, path: '' } },
+      [seedsName]: { size: null, integrity: null, urls: [seedsUrl], kind: 'repo-snapshot', from: `${from}:.gitmodules`, group: 'live-bootstrap', git: { commit: seedsCommit, path: 'seed/stage0-posix/bootstrap-seeds' } },
       [SOURCE]: { size: null, integrity: sri(source), urls: [`http://127.0.0.1:9/${SOURCE}`], kind: 'source', from: `${from}:steps/alpha-1.0/sources`, group: 'live-bootstrap' },
       ...Object.fromEntries(seedFiles.map((s) => [s.name, { size: s.bytes.length, integrity: sri(s.bytes), urls: [`https://127.0.0.1:9/bootstrap-seeds/POSIX/x86/${s.name}`], kind: 'seed', from: `${from}:seed/stage0-posix/bootstrap-seeds`, group: 'live-bootstrap' }])),
     },
@@ -132,7 +135,7 @@ ${phase0Yaml({ cores: 1 })}
           echo "next phase on $t with {{raw:lb_chost}}"
           test -d "$t/usr/libexec/gcc/{{raw:lb_chost}}"
 ${options.recipeTail ?? ''}`);
-  return { store, lock: lockPath, recipe, topCommit, topName, seedsCommit, packages };
+  return { store, lock: lockPath, recipe, topCommit, topName, seedsCommit, seedsName, packages };
 }
 
 /**

@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashFile } from '../../src/distfiles/hash.js';
+import { PIN_ALGORITHMS } from '../../src/distfiles/integrity.js';
+import { DistfileStore } from '../../src/distfiles/store.js';
 import { cli, journalEvents, mountsUnder } from '../helpers/cli.js';
 import { isRoot, projectRoot, tempDir } from '../helpers/env.js';
 import { phase0Yaml } from '../helpers/live-bootstrap-standin.js';
@@ -65,13 +68,19 @@ describe.skipIf(why !== undefined)(`real live-bootstrap 1.0 as phase 0, cut befo
   let store = '';
   let recipe = '';
 
-  beforeAll(() => {
+  beforeAll(async () => {
     tmp = tempDir('bootstrap-real-lb-');
     store = join(tmp.path, 'store');
-    mkdirSync(store);
+    // The trees go into the store as `bootstrap fetch` leaves them after fetching each commit
+    // from GitHub (out of reach here): the archive under its name, with the store's record of
+    // the commit it was made from. Phase 0 trusts a snapshot only with that record.
+    const stored = new DistfileStore(store);
+    await stored.init();
     const distfiles: Record<string, unknown> = {};
     for (const tree of TREES) {
-      linkSync(join(DISTFILES, tarName(tree)), join(store, tarName(tree)));
+      const temp = join(store, '.partial', tarName(tree));
+      linkSync(join(DISTFILES, tarName(tree)), temp);
+      await stored.commit(tarName(tree), temp, (await hashFile(temp, PIN_ALGORITHMS)).digests, { commit: tree.commit });
       distfiles[tarName(tree)] = { size: null, integrity: null, urls: [tree.url], kind: 'repo-snapshot', from: 'live-bootstrap@fcfc7bd:.gitmodules', group: 'live-bootstrap', git: { commit: tree.commit, path: tree.path } };
     }
     lock = join(tmp.path, 'distfiles.lock');

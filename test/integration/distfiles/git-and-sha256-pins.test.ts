@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FetchTuning } from '../../../src/distfiles/tuning.js';
 import { writeTestLock } from '../../helpers/distfiles-lock.js';
 import { tempDir } from '../../helpers/env.js';
 import { useFetchFixture } from '../../helpers/fetch-fixture.js';
+import { serveGitRepository } from '../../helpers/http-server.js';
 
 /**
  * Entries pinned by a git commit (fetched with the real git from a bare repository served over
@@ -37,12 +38,8 @@ function serveRepo(name: string): { first: string; second: string; archive: (com
   writeFileSync(join(work.path, 'hello.txt'), 'hello again\n');
   git(work.path, 'commit', '--quiet', '-am', 'two');
   const second = git(work.path, 'rev-parse', 'HEAD').toString().trim();
-  const bare = join(work.path, 'served.git');
-  git(work.path, 'clone', '--quiet', '--bare', work.path, bare);
-  git(bare, 'repack', '-a', '-d', '--quiet');
-  git(bare, 'update-server-info');
-  const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]));
-  for (const file of walk(bare)) f.server.route(`/${name}.git/${relative(bare, file)}`, readFileSync(file));
+  const bare = join(work.path, `${name}.git`);
+  serveGitRepository(f.server, name, work.path, work.path);
   const archive = (commit: string) => git(bare, 'archive', '--format=tar', commit);
   return { first, second, archive };
 }

@@ -1,8 +1,9 @@
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, journalEvents, mountsUnder } from '../../helpers/cli.js';
 import { hasTool, isRoot, tempDir } from '../../helpers/env.js';
+import { startTestServer, type TestServer } from '../../helpers/http-server.js';
 import { makeStandinFixture, type StandinFixture } from '../../helpers/live-bootstrap-standin.js';
 
 // Phase 0 against the stand-in rootfs.py (test/fixtures/live-bootstrap-standin): the real
@@ -17,11 +18,17 @@ describe.skipIf(!ready)(`live-bootstrap as phase 0 (stand-in rootfs.py)${ready ?
   const run = (work: string, ...more: string[]) => cli(['run', '--recipe', fx.recipe, '--work', work, '--lock', fx.lock, '--distdir', fx.store, '--plain', ...more]);
   const log = (target: string) => readFileSync(join(target, 'standin.log'), 'utf8').trim().split('\n');
 
-  beforeAll(() => {
+  let server: TestServer;
+
+  beforeAll(async () => {
     tmp = tempDir('bootstrap-lb-');
-    fx = makeStandinFixture(join(tmp.path, 'fixture'));
+    server = await startTestServer();
+    fx = makeStandinFixture(join(tmp.path, 'fixture'), server);
   }, 60_000);
-  afterAll(() => tmp?.remove());
+  afterAll(async () => {
+    await server?.close();
+    tmp?.remove();
+  });
 
   it('places the pinned tree and sources, runs rootfs.py in its own namespace, and hands its target to the next phase with the detected triplet', async () => {
     const work = join(tmp.path, 'fresh');
@@ -60,6 +67,20 @@ describe.skipIf(!ready)(`live-bootstrap as phase 0 (stand-in rootfs.py)${ready ?
     expect(report.checks).toContainEqual(expect.objectContaining({ subject: 'external/distfiles/alpha-1.0.tar.gz', check: 'binaries', status: 'pass' }));
     expect(report.checks).toContainEqual(expect.objectContaining({ subject: 'steps/SHA256SUMS.pkgs', check: 'pinned-sums', status: 'pass' }));
     expect(report.checks).toContainEqual(expect.objectContaining({ subject: fx.topName, check: 'material', status: 'pass' }));
+  }, 120_000);
+
+  it('sets aside a snapshot in the store that bootstrap has no record of making from the pinned commit, and fetches it again with git', async () => {
+    const store = join(tmp.path, 'copied-store');
+    // A copy is another file to the store's records; one snapshot is replaced outright.
+    cpSync(fx.store, store, { recursive: true });
+    copyFileSync(join(store, fx.seedsName), join(store, fx.topName));
+    const before = server.requests.filter((r) => r.path.startsWith('/live-bootstrap.git/')).length;
+    const work = join(tmp.path, 'copied');
+    const result = await cli(['run', '--recipe', fx.recipe, '--work', work, '--lock', fx.lock, '--distdir', store, '--plain']);
+    expect(result.exitCode).toBe(0);
+    expect(server.requests.filter((r) => r.path.startsWith('/live-bootstrap.git/')).length).toBeGreaterThan(before);
+    expect(readdirSync(join(store, '.bad')).some((n) => n.startsWith(`${fx.topName}.bad-`))).toBe(true);
+    expect(existsSync(join(work, 'live-bootstrap/checkout/rootfs.py'))).toBe(true);
   }, 120_000);
 
   it('audit --target fails a package that is not what SHA256SUMS.pkgs says and a source the lock does not pin', async () => {
