@@ -4,7 +4,8 @@
 // sendfile when it is installed (Debian nginx-light), in its own process on 127.0.0.1, so neither
 // side is bounded by the server; without nginx, a node http server streaming 1 MiB reads.
 // Goals (issue 15): bootstrap at least 1.5 times as fast as the pipeline (ratio ≤ 0.667), with a
-// peak RSS of at most 64 MiB for one file and 96 MiB for eight.
+// peak RSS of at most 64 MiB for one file and 96 MiB for eight. It first runs the same command on
+// an empty lock, the start-up every fetch pays before its first byte, and prints its time and RSS.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -12,10 +13,12 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeLock } from '../dist/distfiles/write-lock.js';
-import { MiB, measure, paired, verdict } from './lib/paired.js';
+import { MiB, measure, mib, pairCount, paired, verdict } from './lib/paired.js';
 
 const cli = fileURLToPath(new URL('../bin/bootstrap.js', import.meta.url));
 const JOBS = 4;
+const fetchCommand = (lock, dest) => [process.execPath, cli, 'fetch', '--lock', lock, '--dest', dest, '--jobs', String(JOBS), '--quiet'];
+const cliEnv = { ...process.env, CI: 'true', NO_COLOR: '1' };
 const sets = [
   { label: '1 x 512 MiB', files: [['big.bin', 512 * MiB]], maxRss: 64 * MiB },
   { label: '8 x 64 MiB, 4 at a time', files: Array.from({ length: 8 }, (_, i) => [`part-${i}.bin`, 64 * MiB]), maxRss: 96 * MiB },
@@ -42,6 +45,14 @@ try {
   server = startServer(port);
   const base = `http://127.0.0.1:${port}`;
   await waitForServer(`${base}/${sets[0].files[0][0]}`);
+
+  // The floor under both goals: the same command with nothing to fetch (Node, the CLI, undici).
+  const emptyLock = join(work, 'empty.lock');
+  await writeLock(emptyLock, { lockfileVersion: 1, distfiles: {} });
+  const floor = [];
+  for (let i = 0; i < pairCount(); i++) floor.push(await measure(fetchCommand(emptyLock, join(work, 'empty-store')), { env: cliEnv }));
+  const floorSeconds = floor.map((r) => r.seconds).sort((a, b) => a - b)[Math.floor(floor.length / 2)];
+  console.log(`bootstrap fetch of an empty lock (start-up, no download): median ${floorSeconds.toFixed(3)} s, peak RSS ${mib(Math.max(...floor.map((r) => r.peakRss)))}`);
 
   for (const set of sets) {
     const sums = Object.fromEntries(set.files.map(([name]) => [name, spawnSync('sha512sum', [join(served, name)], { encoding: 'utf8' }).stdout.split(/\s+/)[0]]));
@@ -77,7 +88,7 @@ try {
       candidate: {
         label: 'bootstrap fetch',
         run: async () => {
-          const result = await measure([process.execPath, cli, 'fetch', '--lock', lockPath, '--dest', storeDir, '--jobs', String(JOBS), '--quiet'], { env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+          const result = await measure(fetchCommand(lockPath, storeDir), { env: cliEnv });
           const stored = readdirSync(storeDir).filter((f) => !f.startsWith('.'));
           if (stored.length !== set.files.length || stored.some((f) => statSync(join(storeDir, f)).size !== distfiles[f].size)) throw new Error('the fetcher left the wrong files');
           return result;
