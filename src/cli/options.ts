@@ -90,7 +90,7 @@ export async function recipeParameters(source: { recipe: string } | { work: stri
       path = findRecipe(source.recipe, RECIPES_DIR);
     } else {
       const { readJournal } = await import('../engine/journal.js');
-      const first = readJournal(source.work)?.events[0];
+      const first = readJournal(source.work, { head: true })?.events[0];
       if (first?.type !== 'run-started') return undefined;
       path = first.recipe.path;
     }

@@ -38,6 +38,14 @@ export function findRecipe(nameOrPath: string, recipesDir: string): string {
   }
 }
 
+/**
+ * The last recipe loaded from each path, with the bytes it was loaded from. A command loads its
+ * recipe two or three times (its parameters, to check the options; the plan; a resume's
+ * replans), and yaml's parse of a cold process is most of a short command's time. A file read
+ * again with other bytes is loaded again. Callers treat a loaded recipe as read-only.
+ */
+const loaded = new Map<string, { bytes: Buffer; recipe: LoadedRecipe }>();
+
 export function loadRecipe(path: string): LoadedRecipe {
   let bytes: Buffer;
   try {
@@ -47,6 +55,8 @@ export function loadRecipe(path: string): LoadedRecipe {
       hint: 'Give a recipe name from recipes/ or the path of a recipe folder holding recipe.yaml.',
     });
   }
+  const earlier = loaded.get(path);
+  if (earlier?.bytes.equals(bytes)) return earlier.recipe;
   const counter = new LineCounter();
   const doc = parseDocument(bytes.toString('utf8'), { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
@@ -70,7 +80,9 @@ export function loadRecipe(path: string): LoadedRecipe {
   if (!parsed.success) throw schemaError(parsed.error.issues, locate);
   const file = parsed.data;
   checkUniqueIds(file, locate);
-  return { file, path, dir: dirname(path), digest: createHash('sha256').update(bytes).digest('hex'), locate };
+  const recipe = { file, path, dir: dirname(path), digest: createHash('sha256').update(bytes).digest('hex'), locate };
+  loaded.set(path, { bytes, recipe });
+  return recipe;
 }
 
 function checkUniqueIds(file: RecipeFile, locate: (path: FieldPath) => string): void {

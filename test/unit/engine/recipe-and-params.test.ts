@@ -30,6 +30,19 @@ describe('recipes and parameters', () => {
     expect(() => loadRecipe(join(dir.path, 'recipe.yaml'))).toThrow(/recipe\.yaml:8: step id s is used twice \(first at .*recipe\.yaml:7\)/);
   });
 
+  it('loads a recipe once per content: the same bytes give the same recipe, changed bytes are parsed again', () => {
+    const path = recipe(dir.path, ['parameters:', '  a: { default: x }']);
+    const first = loadRecipe(path);
+    expect(loadRecipe(path)).toBe(first);
+    recipe(dir.path, ['parameters:', '  b: { default: y }']);
+    const second = loadRecipe(path);
+    expect(Object.keys(second.file.parameters)).toEqual(['b']);
+    expect(second.digest).not.toBe(first.digest);
+    // A change that breaks the file is still reported, not hidden by the earlier load.
+    writeFileSync(path, 'name: t\nversion: [1\n');
+    expect(() => loadRecipe(path)).toThrow(/recipe\.yaml:\d+:/);
+  });
+
   it('resolves defaults that refer to other parameters, with --set taking precedence', () => {
     const r = loadRecipe(recipe(dir.path, ['parameters:', '  a: { default: "{{b}}-x" }', '  b: { default: "{{host_cores}}" }', '  c: { default: "{{work}}/c" }']));
     const { values, sources } = resolveParams(r, { builtins: host(), given: { b: '7' } });
