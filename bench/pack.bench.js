@@ -3,15 +3,21 @@
 // time of each side's process tree: xz -T0 keeps both cores busy, so what packing does besides
 // (hashing the tarball, the `tar -tv` listing for CONTENTS.gz, the dry run that sizes the tree)
 // shows in the wall time about as much as in the CPU time. Every pack must write the same bytes.
-// Goal (issue 15): at most 1.02 times plain tar. The tree lives under /var/tmp and is removed after.
-import { execFileSync } from 'node:child_process';
+// Goal (issue 15): at most 1.02 times plain tar. It also prints how much longer the tar stream
+// is in pack's reproducible format, and with BENCH_PACK_SAME_FORMAT=1 pairs pack with tar run
+// in that format and with pack's xz options, which writes the very same bytes without Node.
+// The tree lives under /var/tmp and is removed after.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compressor, tarCreateArgs } from '../dist/stage/tar-command.js';
 import { measure, mib, paired, verdict } from './lib/paired.js';
 import { prng } from './lib/prng.js';
 
 const cli = fileURLToPath(new URL('../bin/bootstrap.js', import.meta.url));
+const sha512 = (file) => createHash('sha512').update(readFileSync(file)).digest('hex');
 // BENCH_PACK_MIB makes the tree smaller (or larger) on a busy machine; the mix stays the same.
 const TARGET_BYTES = (Number(process.env.BENCH_PACK_MIB) || 190) * (1 << 20);
 
@@ -73,34 +79,60 @@ try {
   // Warm the page cache for both sides alike.
   execFileSync('tar', ['--sort=name', '-cf', '/dev/null', '-C', root, '.']);
   execFileSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', '_', root]);
+  // What each side hands xz: bootstrap pack's reproducible pax format adds an extended header to
+  // every member (mtimes in nanoseconds), which xz has to compress too.
+  const streamSize = (args) => Number(/Total bytes written: (\d+)/.exec(spawnSync('tar', [...args, '--totals', '--file=/dev/null', '-C', root, '.'], { encoding: 'utf8' }).stderr)?.[1]);
+  const plainSize = streamSize(['--create', '--sort=name']);
+  const oursSize = streamSize(tarCreateArgs({ excludes: [] }));
+  console.log(`tar stream: ${mib(plainSize)} from plain tar, ${mib(oursSize)} in bootstrap pack's format (${(((oursSize - plainSize) / plainSize) * 100).toFixed(1)} % more for xz)`);
 
   const plainOut = join(outDir, 'plain.tar.xz');
   const ours = join(outDir, 'stage3-bench.tar.xz');
+  const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
   const digests = new Set();
-  const summary = await paired({
-    title: 'pack',
-    prepare: async () => {
-      rmSync(outDir, { recursive: true, force: true });
-      mkdirSync(outDir);
+  const pack = {
+    label: 'bootstrap pack',
+    run: async () => {
+      const result = await measure([process.execPath, cli, 'pack', '--root', root, '--out', ours, '--plain'], { env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
+      digests.add(sha512(ours));
+      return result;
     },
-    baseline: {
-      label: 'tar --sort=name -cJf (XZ_OPT=-T0)',
-      run: () => measure(['tar', '--sort=name', '-cJf', plainOut, '-C', root, '.'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', XZ_OPT: '-T0' } }),
-    },
-    candidate: {
-      label: 'bootstrap pack',
-      run: async () => {
-        const result = await measure([process.execPath, cli, 'pack', '--root', root, '--out', ours, '--plain'], { env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
-        digests.add(readFileSync(`${ours}.DIGESTS`, 'utf8'));
-        return result;
+  };
+  const against = async (baseline) => {
+    const summary = await paired({
+      title: `pack against ${baseline.label}`,
+      prepare: async () => {
+        rmSync(outDir, { recursive: true, force: true });
+        mkdirSync(outDir);
       },
-    },
+      baseline,
+      candidate: pack,
+    });
+    const extra = summary.candidate.cpu - summary.baseline.cpu;
+    console.log(`  CPU: bootstrap pack ${summary.candidate.cpu.toFixed(1)} s, ${baseline.label} ${summary.baseline.cpu.toFixed(1)} s (median): ${extra.toFixed(1)} s more, ${((extra / summary.baseline.cpu) * 100).toFixed(1)} % of the baseline's`);
+    return summary;
+  };
+  const summary = await against({
+    label: 'tar --sort=name -cJf (XZ_OPT=-T0)',
+    run: () => measure(['tar', '--sort=name', '-cJf', plainOut, '-C', root, '.'], { env: { ...env, XZ_OPT: '-T0' } }),
   });
-  if (digests.size !== 1) throw new Error(`bootstrap pack wrote different tarballs from the same tree (${digests.size} different DIGESTS)`);
-  console.log('  every bootstrap pack wrote the same bytes (one DIGESTS)');
-  const extra = summary.candidate.cpu - summary.baseline.cpu;
-  console.log(`  CPU: bootstrap pack ${summary.candidate.cpu.toFixed(1)} s, plain tar ${summary.baseline.cpu.toFixed(1)} s (median): ${extra.toFixed(1)} s more, ${((extra / summary.baseline.cpu) * 100).toFixed(1)} % of plain tar's`);
+  // BENCH_PACK_SAME_FORMAT=1: also against tar with bootstrap pack's own tar options and xz
+  // command, the same bytes made without Node (so what pack adds: the dry run, the listing,
+  // hashing, copying the stream, fsync).
+  const same = process.env.BENCH_PACK_SAME_FORMAT === '1'
+    ? await against({
+        label: "tar in pack's format and xz options",
+        run: async () => {
+          const result = await measure(['tar', ...tarCreateArgs({ excludes: [] }), `--use-compress-program=${['xz', ...compressor('xz').args].join(' ')}`, `--file=${plainOut}`, '-C', root, '.'], { env });
+          digests.add(sha512(plainOut));
+          return result;
+        },
+      })
+    : undefined;
+  if (digests.size !== 1) throw new Error(`bootstrap pack${same ? ' and tar in its format' : ''} wrote different tarballs from the same tree (${digests.size} different sha512)`);
+  console.log(`  every bootstrap pack${same ? ' and tar in its format' : ''} wrote the same bytes`);
   verdict(`bootstrap pack ≤ 1.02 × plain tar (median ratio ${summary.ratio.median.toFixed(3)})`, summary.ratio.median <= 1.02);
+  if (same) console.log(`  bootstrap pack ÷ tar in its own format: median ratio ${same.ratio.median.toFixed(3)}`);
 } finally {
   rmSync(base, { recursive: true, force: true });
 }
