@@ -49,7 +49,7 @@ parentPort.on('message', (m) => {
       parentPort.postMessage({ type: 'reset', id: m.id });
     }
   } catch (error) {
-    lane.error = error;
+    if (lane) lane.error = error;
     parentPort.postMessage({ type: 'error', id: m.id, message: error.message, code: error.code });
   }
 });
@@ -62,8 +62,9 @@ parentPort.on('message', (m) => {
 const MAX_PENDING = 8 << 20;
 
 /**
- * At most one thread per core, shared by every file being fetched: a thread is a V8 isolate of
- * about 10 MiB, and two threads already keep two cores busy with sha512.
+ * Threads shared by every file being fetched, at most one per core and at most two: a thread
+ * is a V8 isolate of about 10 MiB, and two hash sha512 at some 1.6 GB/s, more than downloads
+ * deliver.
  */
 const MAX_THREADS = Math.max(1, Math.min(2, availableParallelism()));
 
@@ -106,7 +107,8 @@ class HashThread {
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    threads.splice(threads.indexOf(this), 1);
+    const index = threads.indexOf(this);
+    if (index >= 0) threads.splice(index, 1);
     this.worker.unref();
     for (const lane of this.lanes.values()) lane.onFailure(error);
   }
