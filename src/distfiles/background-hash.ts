@@ -207,11 +207,14 @@ export class BackgroundHash {
   async extend(size: number): Promise<void> {
     this.checkOpen();
     if (this.failure) throw this.failure;
-    if (size <= this.size) return;
-    this.size = size;
-    for (const lane of this.lanes) lane.thread.post({ type: 'extend', id: lane.id, end: size });
-    while (this.pending > MAX_PENDING && !this.failure) await new Promise<void>((resolve) => this.waiters.push(resolve));
-    if (this.failure) throw this.failure;
+    while (this.size < size) {
+      // In steps of MAX_PENDING: a long file already on disk (a resumed download) must not hold
+      // a thread that other downloads share for the whole of one message.
+      this.size = Math.min(size, this.size + MAX_PENDING);
+      for (const lane of this.lanes) lane.thread.post({ type: 'extend', id: lane.id, end: this.size });
+      while (this.pending > MAX_PENDING && !this.failure) await new Promise<void>((resolve) => this.waiters.push(resolve));
+      if (this.failure) throw this.failure;
+    }
   }
 
   /** Digests of the first `size` bytes, once every lane has read them. */

@@ -36,6 +36,20 @@ describe('hashing a file as it is written, on shared threads', () => {
     }
   });
 
+  it('hashes a long file already on disk, handed over at once, in steps', async () => {
+    const path = join(dir.path, 'resumed');
+    const data = randomBytes((20 << 20) + 7);
+    writeFileSync(path, data);
+    const hash = new BackgroundHash(path, ['sha512']);
+    try {
+      await hash.extend(data.length);
+      expect(hash.size).toBe(data.length);
+      expect(await hash.digests()).toEqual({ sha512: digest('sha512', data) });
+    } finally {
+      await hash.close();
+    }
+  });
+
   it('keeps the files that share a thread apart, and serves the next file after one closes', async () => {
     const files = Array.from({ length: 5 }, (_, i) => {
       const path = join(dir.path, `f${i}`);
