@@ -3,11 +3,6 @@ import { resolve } from 'node:path';
 import type { LockEntry } from '../distfiles/lock-schema.js';
 import { BootstrapError } from '../util/errors.js';
 import { auditInputs, scanToChecks } from './audit-inputs.js';
-import { auditLock } from './audit-lock.js';
-import { auditPkgdir } from './audit-pkgdir.js';
-import { auditRun } from './audit-run.js';
-import { auditStage } from './audit-stage.js';
-import { verifyProvenance } from './provenance.js';
 import { summarise, type AuditReport } from './report.js';
 
 export interface AuditOptions {
@@ -35,6 +30,8 @@ export interface AuditOptions {
  * claims to be. Failures of the audited things themselves are checks with status `fail`.
  */
 export async function runAudit(options: AuditOptions): Promise<AuditReport> {
+  // Each kind of audit is loaded when asked for: `--scan FILE` alone needs neither the lock's
+  // schema nor the journal's.
   const report: AuditReport = { seeds: [], checks: [], findings: [], unscanned: [], summary: { pass: 0, warn: 0, fail: 0 } };
   // Distfiles are only verifiable against a lock; a run can be audited without one (its
   // distfile checks then warn), and so can a stage or a provenance document.
@@ -47,6 +44,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
         hint: 'Give the lock with --lock FILE.',
       });
     }
+    const { auditLock } = await import('./audit-lock.js');
     const lock = await auditLock(options.lockPath, { strict: options.strict });
     report.seeds = lock.seeds;
     report.checks.push(...lock.checks);
@@ -80,9 +78,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
   // The stage is hashed first so that verifyProvenance compares its sha512 with the
   // provenance subject without reading the (multi-GB) seed a second time.
   const provenanceVerified = options.workDir !== undefined || options.provenancePath !== undefined;
-  const stage = options.stagePath === undefined ? undefined : await auditStage(options.stagePath, provenanceVerified ? { provenanceSubject: false } : {});
+  const stage = options.stagePath === undefined ? undefined : await (await import('./audit-stage.js')).auditStage(options.stagePath, provenanceVerified ? { provenanceSubject: false } : {});
   const known = stage ? { knownSha512: new Map([[resolve(options.stagePath!), stage.sha512]]) } : {};
   if (options.workDir !== undefined) {
+    const { auditRun } = await import('./audit-run.js');
     report.checks.push(
       ...(await auditRun(options.workDir, {
         ...(entries ? { lock: entries } : {}),
@@ -92,6 +91,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
       })),
     );
   } else if (options.provenancePath !== undefined) {
+    const { verifyProvenance } = await import('./provenance.js');
     report.checks.push(
       ...(await verifyProvenance({
         provenancePath: options.provenancePath,
@@ -102,6 +102,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     );
   }
   for (const pkgdir of options.pkgdirs ?? []) {
+    const { auditPkgdir } = await import('./audit-pkgdir.js');
     report.checks.push(...(await auditPkgdir(pkgdir, { strict: options.strict, ...(options.workDir !== undefined ? { workDir: options.workDir } : {}) })).checks);
   }
   if (stage) {
