@@ -284,7 +284,8 @@ describe('bad input: one clear message, nothing lost', () => {
       expect(result.stderr).toContain('is not a bootstrap journal');
     }
     expect(readFileSync(join(work, 'journal.jsonl'), 'utf8')).toBe(foreign);
-    const corrupt = `${JSON.stringify({ type: 'run-started', tool: 'bootstrap', journalVersion: 1, steps: [] })}\nnot json\n{}\n`;
+    const started = { type: 'run-started', tool: 'bootstrap', journalVersion: 1, time: 't', runId: 'r', recipe: { name: 'demo', version: '1', path: '/nonexistent/recipe.yaml', digest: 'd' }, params: {}, given: {}, steps: [] };
+    const corrupt = `${JSON.stringify(started)}\nnot json\n{}\n`;
     writeFileSync(join(work, 'journal.jsonl'), corrupt);
     const result = await cli(['resume', '--work', work]);
     expect(result.exitCode).toBe(2);
