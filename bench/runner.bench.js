@@ -81,12 +81,13 @@ try {
   const planned = await paired({ title: 'bootstrap plan, 100-step recipe', baseline: floor, candidate: { label: 'bootstrap plan', run: () => measure([process.execPath, cli, 'plan', '--recipe', dir, '--work', work], { env, cpu: false }) } });
   verdict(`plan ≤ 3 × node -e 0 (median ratio ${planned.ratio.median.toFixed(2)})`, planned.ratio.median <= 3);
   // What neither command can go below while it parses its options with yargs and reads the
-  // recipe with yaml and zod: the three libraries, bundled as bin/build.js bundles the CLI,
+  // recipe with yaml and zod: the three libraries, bundled as bin/build.js bundles the CLI (yaml
+  // calls require(), as there),
   // imported and nothing done with them (kept alive so the bundler drops none of them).
   const { build } = await import('esbuild');
   const libraries = join(base, 'libraries.js');
   writeFileSync(join(base, 'libraries-entry.js'), "import yargs from 'yargs'; import * as yaml from 'yaml'; import { z } from 'zod'; globalThis.keep = [yargs, yaml, z];\n");
-  await build({ entryPoints: [join(base, 'libraries-entry.js')], nodePaths: [fileURLToPath(new URL('../node_modules', import.meta.url))], bundle: true, format: 'esm', platform: 'node', target: 'node20', minify: true, outfile: libraries, logLevel: 'warning' });
+  await build({ entryPoints: [join(base, 'libraries-entry.js')], nodePaths: [fileURLToPath(new URL('../node_modules', import.meta.url))], bundle: true, format: 'esm', platform: 'node', target: 'node20', minify: true, outfile: libraries, logLevel: 'warning', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } });
   await paired({ title: 'yargs, yaml and zod imported alone (bundled)', baseline: floor, candidate: { label: 'import yargs, yaml, zod', run: () => measure([process.execPath, libraries], { cpu: false }) } });
 } finally {
   rmSync(base, { recursive: true, force: true });
