@@ -68,7 +68,10 @@ export function inPrivateMountNamespace(): boolean {
 export async function rerunInPrivateMountNamespace(): Promise<number> {
   // Tied to this process: a SIGKILL of the command the user started takes the preflight with it.
   const [file, args] = tiedToParent(findTool('unshare'), ['--mount', '--propagation', 'private', '--', process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
-  const child = execa(file, args, { stdio: 'inherit', reject: false, env: { [NAMESPACE_VARIABLE]: mountNamespace() } });
+  // The SIGTERM relayed below is the child's to finish: it stops its step (allowing the step
+  // 10 s before SIGKILL) and records the interruption, so execa must not follow it with its own
+  // SIGKILL after 5 s (its default), which ended preflights with 137 under load.
+  const child = execa(file, args, { stdio: 'inherit', reject: false, forceKillAfterDelay: false, env: { [NAMESPACE_VARIABLE]: mountNamespace() } });
   // A terminal's Ctrl-C reaches both processes; the child handles it, this one waits.
   const onInt = () => {};
   const onTerm = () => child.kill('SIGTERM');
