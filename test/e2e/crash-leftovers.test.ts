@@ -177,10 +177,12 @@ describe('a kill -9 during bootstrap pack', () => {
     const outDir = join(base, 'out');
     mkdirSync(join(root, 'data'), { recursive: true });
     mkdirSync(outDir);
-    // Random data, so xz has real work for several seconds (xz -6 reads about 1 MiB/s of it per core).
+    // Random data, so xz has real work for several seconds. With 8 MiB a pack once ended (CI,
+    // 12-01, under the full suite's load) before the test had seen tar, its listing and xz all
+    // running with most of the input read.
     for (let i = 0; i < 4; i++) {
       const fd = openSync(join(root, 'data', `r${i}`), 'w');
-      for (let j = 0; j < 2; j++) writeSync(fd, randomBytes(1 << 20));
+      for (let j = 0; j < 6; j++) writeSync(fd, randomBytes(1 << 20));
       closeSync(fd);
     }
     const out = join(outDir, 'seed.tar.xz');
