@@ -26,6 +26,7 @@ execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: projec
 const bundle = fileURLToPath(new URL('../dist/bundle', import.meta.url));
 const outdir = `${bundle}.new-${process.pid}/`;
 const { build } = await import('esbuild');
+const lazyStringWidth = fileURLToPath(new URL('lazy-string-width.js', import.meta.url));
 await build({
   absWorkingDir: project,
   entryPoints: ['src/cli/main.ts'],
@@ -52,6 +53,14 @@ await build({
       'const __filename = __bootstrapPath(import.meta.url);',
     ].join(' '),
   },
+  plugins: [
+    {
+      name: 'lazy-string-width',
+      setup(b) {
+        b.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === lazyStringWidth ? undefined : { path: lazyStringWidth }));
+      },
+    },
+  ],
   metafile: true,
   logLevel: 'warning',
 }).then((result) => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { integrityProblem } from './integrity.js';
 
 export const LOCKFILE_VERSION = 1;

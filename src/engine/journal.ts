@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 import type { StepOutcome } from './step-kind.js';
 

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PlanContext, RunContext, StepKind, StepOutcome, StepPlan } from '../engine/step-kind.js';
 import { type LockEntry, isPinned } from '../distfiles/lock-schema.js';
 import { placeFile } from '../distfiles/place-file.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Root } from '../engine/step-kind.js';
 
 /** Fields that several step kinds share. */

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PlanContext, Root, StepKind } from '../engine/step-kind.js';
 import { catalystCommands, catalystSetupBlock } from '../handoff/commands.js';
 import { shellQuote } from '../util/shell-quote.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readLock } from '../distfiles/read-lock.js';
 import type { PlanContext, PretendResult, RunContext, StepKind, StepOutcome, StepPlan } from '../engine/step-kind.js';
 import { liveBootstrapEntries, topSnapshot } from '../live-bootstrap/lock-entries.js';

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepFailure, type StepKind } from '../engine/step-kind.js';
 import { DEFAULT_SEED_EXCLUDES, normalizeExcludes } from '../stage/exclude.js';
 import { checkEpoch, compressionFor } from '../stage/tar-command.js';

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepFailure, type StepKind } from '../engine/step-kind.js';
 import { resolveInRoot, writeFileInRoot } from '../host/rooted-fs.js';
 import { stackPackagesBuild, type StackedList } from '../portage/profiles.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StepKind } from '../engine/step-kind.js';
 import { checkScriptSize, sandboxScript } from '../host/sandbox.js';
 import { runOrExplain } from './failure-logs.js';

@@ -1,6 +1,6 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix, relative, sep } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { removeStaleTempsInRoot, writeFileInRoot } from '../host/rooted-fs.js';
 import { BootstrapError } from '../util/errors.js';
 import { sha256Hex } from '../engine/fingerprint.js';

@@ -1,5 +1,5 @@
 import { isNode, LineCounter, type Document } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { BootstrapError } from '../../util/errors.js';
 
 export type FieldPath = ReadonlyArray<PropertyKey>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NUMERIC_BUILTINS, patternIsShellSafe, placeholderContexts } from '../shell-template.js';
 
 /**
