@@ -78,14 +78,14 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * The declared parameters of the recipe a command will use (by name or path, or the one a run in
- * `work` recorded), or undefined when it cannot be loaded: planning then reports why.
+ * The declared parameters of the recipe a command will use (by name or path, or else the one the
+ * run in `work` recorded), or undefined when it cannot be loaded: planning then reports why.
  */
-export async function recipeParameters(source: { recipe: string } | { work: string }): Promise<string[] | undefined> {
+export async function recipeParameters(source: { recipe?: string; work: string }): Promise<string[] | undefined> {
   try {
     const { findRecipe, loadRecipe } = await import('../engine/recipe/load-recipe.js');
     let path: string;
-    if ('recipe' in source) {
+    if (source.recipe !== undefined) {
       const { RECIPES_DIR } = await import('./defaults.js');
       path = findRecipe(source.recipe, RECIPES_DIR);
     } else {
@@ -94,7 +94,7 @@ export async function recipeParameters(source: { recipe: string } | { work: stri
       if (first?.type !== 'run-started') return undefined;
       path = first.recipe.path;
     }
-    return Object.keys(loadRecipe(path).file.parameters);
+    return Object.keys((await loadRecipe(path, { work: source.work })).file.parameters);
   } catch {
     return undefined;
   }

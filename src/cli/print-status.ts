@@ -22,7 +22,7 @@ export function printStatus(report: StatusReport, json: boolean): void {
     const status = running && s?.status === 'running' ? 'running' : (point?.views.get(id) ?? journalStatus(s));
     return { step: id, status, attempts: s?.attempts ?? 0, durationMs: s?.durationMs ?? null, log: s?.log ?? null, exitCode: s?.exitCode ?? null };
   });
-  const live = running ? { pid: running.pid, command: 'command' in running ? running.command : null, time: 'time' in running ? running.time : null } : null;
+  const live = running ? { pid: running.pid, command: running.command, time: running.time } : null;
   const next = running
     ? undefined
     : point
@@ -62,8 +62,7 @@ export function printStatus(report: StatusReport, json: boolean): void {
   }
   if (report.planError) out.push(kleur.yellow(`The recipe cannot be planned now, so changes are not shown: ${report.planError}`));
   if (live) {
-    const who = live.pid === null ? 'a bootstrap that is just starting' : `pid ${live.pid}${live.time ? `, started ${live.time}` : ''}${live.command ? `: ${live.command}` : ''}`;
-    out.push(kleur.cyan(`A run is in progress in this work directory (${who}); resume can continue only after it ends.`));
+    out.push(kleur.cyan(`A run is in progress in this work directory (pid ${live.pid}, started ${live.time}: ${live.command}); resume can continue only after it ends.`));
   } else if (next) out.push(`Next: ${next.step ? `resume starts at ${next.step} (${next.reason})` : next.reason}. Run: ${resumeCommand(report.work)}`);
   else if (state.finished) out.push('The run is finished.');
   process.stdout.write(out.join('\n') + '\n');

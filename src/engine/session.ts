@@ -6,7 +6,7 @@ import { foldJournal, type RunState } from './fold-journal.js';
 import { JournalWriter, readJournal, JOURNAL_FILE, JOURNAL_VERSION, type RunStartedEvent } from './journal.js';
 import { builtins, resolveParams, type Builtins } from './params.js';
 import { buildPlan, type Plan } from './plan.js';
-import { findRecipe, loadRecipe } from './recipe/load-recipe.js';
+import { findRecipe, keepRecipe, loadRecipe } from './recipe/load-recipe.js';
 import type { Reporter } from './reporter.js';
 import { resumePoint, type ResumePoint } from './resume-point.js';
 import { executePlan, type RunHooks, type RunResult, type ScriptRunner } from './runner.js';
@@ -33,10 +33,11 @@ export interface PlanRequest {
 }
 
 export async function planRecipe(request: PlanRequest, deps: EngineDeps): Promise<Plan> {
-  checkWorkPath(resolve(request.work));
-  const recipe = loadRecipe(findRecipe(request.recipe, deps.recipesDir));
+  const work = resolve(request.work);
+  checkWorkPath(work);
+  const recipe = await loadRecipe(findRecipe(request.recipe, deps.recipesDir), { work });
   const params = resolveParams(recipe, {
-    builtins: builtins(resolve(request.work), recipe.dir),
+    builtins: builtins(work, recipe.dir),
     given: request.given,
     allowMissing: request.allowMissing ?? false,
   });
@@ -68,6 +69,7 @@ export async function startRun(request: PlanRequest & RunControl & { fresh?: boo
       }
       renameSync(existing.path, `${existing.path.replace(/\.jsonl$/, '')}.${previous.started.time.replace(/[:.]/g, '-')}.jsonl`);
     }
+    keepRecipe(plan.recipe, work);
     const journal = JournalWriter.open(work);
     try {
       journal.append(runStartedEvent(plan, request.given, request.options));
@@ -118,6 +120,7 @@ export async function resumeRun(request: ResumeRequest, deps: EngineDeps): Promi
     const point = resumePoint(plan, state, request.from);
     if (point.startIndex === plan.steps.length && state.finished) return { plan, result: { status: 'nothing-to-do' }, point };
     checkPrivileges(plan, point.startIndex);
+    keepRecipe(plan.recipe, work);
     const journal = JournalWriter.open(work);
     try {
       journal.append({
@@ -171,12 +174,12 @@ export interface StatusReport {
   planError?: string;
   /**
    * The run that holds the work directory's lock now, if any: its steps left `started` in the
-   * journal are running, not interrupted. `pid` is null for a holder that is just starting.
+   * journal are running, not interrupted.
    */
-  running?: LockHolder | { pid: null };
+  running?: LockHolder;
 }
 
-/** Read-only: no lock is taken (the kernel's lock table says whether a run holds it), nothing is written. */
+/** Read-only: no lock is taken (the lock holder's helper says whether it still holds it), nothing is written. */
 export async function runStatus(workDir: string, deps: EngineDeps): Promise<StatusReport> {
   const work = resolve(workDir);
   requireWorkDir(work, false);
@@ -223,7 +226,7 @@ async function execute(plan: Plan, work: string, journal: JournalWriter, startIn
 
 /** The plan of the journal's recipe with the run's frozen parameters (and any new --set). */
 export async function planFromJournal(state: RunState, work: string, given: Record<string, string>, deps: EngineDeps): Promise<Plan> {
-  const recipe = loadRecipe(state.started.recipe.path);
+  const recipe = await loadRecipe(state.started.recipe.path, { work });
   const host = builtins(work, recipe.dir);
   const frozen = state.params;
   const fixed = Object.fromEntries(Object.keys(host).map((k) => [k, k === 'work' || k === 'recipe_dir' ? host[k as keyof Builtins] : (frozen[k] ?? host[k as keyof Builtins])])) as unknown as Builtins;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BootstrapError, errnoCode } from '../util/errors.js';
 
@@ -121,7 +121,7 @@ function liveHolder(workDir: string): LockHolder | undefined {
   // The holder writes its details just after it gets the lock: give it a moment.
   for (let i = 0; i < 20; i++) {
     const holder = workLockHolder(workDir);
-    if (holder?.pid) return holder as LockHolder;
+    if (holder) return holder;
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
   }
   return undefined;
@@ -129,38 +129,63 @@ function liveHolder(workDir: string): LockHolder | undefined {
 
 /**
  * The live holder of a work directory's lock, read without taking the lock (so that `status`
- * never makes a starting run fail): the kernel's table of flock locks (/proc/locks) says
- * whether the lock file is locked and by which process; the file says whose helper that is.
- * `{ pid: null }` when it is locked by a holder that has not written its details yet.
+ * never makes a starting run fail): the file names the holder and its helper, and the helper's
+ * own table of open files (/proc/PID/fdinfo) says whether it still holds the flock(2) lock on
+ * this file. Not the kernel's whole table, /proc/locks, unless that is all there is to read:
+ * reading it stops every file lock on the host until an RCU grace period has passed (15 to 20 ms
+ * here, a tenth of a `status`). A holder that has not written its details yet is not found; it
+ * has written nothing else either.
  */
-export function workLockHolder(workDir: string): LockHolder | { pid: null } | undefined {
+export function workLockHolder(workDir: string): LockHolder | undefined {
   const path = join(workDir, LOCK_FILE);
-  let info;
+  let ino: bigint;
+  let text: string;
   try {
-    info = statSync(path, { bigint: true });
+    ino = statSync(path, { bigint: true }).ino;
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return undefined;
     throw error;
   }
   let holder: LockHolder | undefined;
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
-    if (typeof parsed?.pid === 'number') holder = parsed;
+    const parsed = JSON.parse(text) as LockHolder;
+    if (typeof parsed?.pid === 'number' && Number.isSafeInteger(parsed.lockPid) && parsed.lockPid > 0) holder = parsed;
   } catch {
     // empty: released, or a holder that has not written its details yet
   }
-  // glibc's major()/minor() of st_dev; /proc/locks prints them in hex.
-  const major = ((info.dev >> 8n) & 0xfffn) | ((info.dev >> 32n) & ~0xfffn);
-  const minor = (info.dev & 0xffn) | ((info.dev >> 12n) & ~0xffn);
-  for (const line of readFileSync('/proc/locks', 'utf8').split('\n')) {
-    // "1: FLOCK  ADVISORY  WRITE 31950 fe:00:2146349 0 EOF"; a blocked waiter's line has "->".
-    const m = /^\d+:\s+FLOCK\s+\S+\s+WRITE\s+(\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
-    if (!m || BigInt(m[4]!) !== info.ino) continue;
-    const pid = Number(m[1]);
-    if (holder?.lockPid === pid) return holder;
-    // Some file systems (btrfs) show another device in stat than in /proc/locks; there only
-    // the helper's pid above can tell.
-    if (BigInt(`0x${m[2]}`) === major && BigInt(`0x${m[3]}`) === minor) return { pid: null };
+  return holder && holdsFlock(holder.lockPid, ino) ? holder : undefined;
+}
+
+/** Whether process `pid` holds a flock(2) write lock on inode `ino` (the holder's helper does). */
+function holdsFlock(pid: number, ino: bigint): boolean {
+  const dir = `/proc/${pid}/fdinfo`;
+  let fds: string[];
+  try {
+    fds = readdirSync(dir);
+  } catch (error) {
+    // Another user's process (a run started with sudo, read without), or no right to look into
+    // any other process: only the kernel's whole table can tell, slow as it is.
+    if (errnoCode(error) === 'EACCES' || errnoCode(error) === 'EPERM') return flockLines(readFileSync('/proc/locks', 'utf8')).some((l) => l.pid === pid && l.ino === ino);
+    return false; // gone
   }
-  return undefined;
+  for (const fd of fds) {
+    let info: string;
+    try {
+      info = readFileSync(`${dir}/${fd}`, 'utf8');
+    } catch {
+      continue; // closed meanwhile
+    }
+    if (flockLines(info).some((l) => l.ino === ino)) return true;
+  }
+  return false;
+}
+
+/**
+ * The flock(2) write locks in lines as /proc/locks and /proc/PID/fdinfo/FD print them:
+ * "1: FLOCK  ADVISORY  WRITE 31808 fe:00:2146349 0 EOF" (fdinfo puts "lock:" before it; a
+ * blocked waiter's line has "->" and does not match).
+ */
+function flockLines(text: string): Array<{ pid: number; ino: bigint }> {
+  return [...text.matchAll(/^(?:lock:\s+)?\d+:\s+FLOCK\s+\S+\s+WRITE\s+(\d+)\s+[0-9a-f]+:[0-9a-f]+:(\d+)\s/gm)].map((m) => ({ pid: Number(m[1]), ino: BigInt(m[2]!) }));
 }

@@ -96,4 +96,19 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     writeFileSync(lock, JSON.stringify({ lockfileVersion: 1, distfiles: {} }));
     expect(packagesLoaded(['fetch', '--lock', lock, '--dest', join(dir.path, 'store')]).packages.has('undici')).toBe(true);
   });
+
+  it('after a run, status, why and plan --work read the recipe the run kept, without loading the YAML parser', () => {
+    const recipeDir = join(dir.path, 'recipe');
+    mkdirSync(recipeDir);
+    writeFileSync(join(recipeDir, 'recipe.yaml'), ['name: kept', 'version: 1', 'description: d', 'phases:', '  - id: p', '    steps:', '      - { id: a, kind: run, root: host, script: "true" }', ''].join('\n'));
+    const work = join(dir.path, 'work');
+    execFileSync(process.execPath, [cliPath, 'run', '--recipe', recipeDir, '--work', work, '--plain'], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1', CI: 'true' } });
+    for (const args of [['status', '--work', work], ['why', 'a', '--work', work], ['plan', '--recipe', recipeDir, '--work', work]]) {
+      const loaded = packagesLoaded(args);
+      expect(loaded.exitCode, args.join(' ')).toBe(0);
+      expect(loaded.packages.has('yaml'), `${args[0]} loaded yaml`).toBe(false);
+    }
+    // Before any run there is nothing kept: the hook sees the parser loaded.
+    expect(packagesLoaded(['plan', '--recipe', recipeDir, '--work', join(dir.path, 'fresh')]).packages.has('yaml')).toBe(true);
+  });
 });

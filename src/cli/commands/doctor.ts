@@ -18,7 +18,7 @@ export const command: CommandModule = {
     if (argv.target) {
       const { findRecipe, loadRecipe } = await import('../../engine/recipe/load-recipe.js');
       const { RECIPES_DIR } = await import('../defaults.js');
-      recipe = loadRecipe(findRecipe(String(argv.recipe), RECIPES_DIR)).file;
+      recipe = (await loadRecipe(findRecipe(String(argv.recipe), RECIPES_DIR))).file;
     }
     const checks = await runDoctor({ work: String(argv.work), minFreeGiB: Number(argv['min-free']), ...(argv.target ? { target: String(argv.target), recipe } : {}) });
     const failed = checks.some((c) => c.level === 'fail');

@@ -19,7 +19,7 @@ export const command: CommandModule = {
     const { planRecipe } = await import('../../engine/session.js');
     const { printPlan } = await import('../print-plan.js');
     const work = String(argv.work);
-    const plan = await planRecipe({ recipe: String(argv.recipe), work, given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe) })), allowMissing: true }, engineDeps(kindOptions(argv)));
+    const plan = await planRecipe({ recipe: String(argv.recipe), work, given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe), work: String(argv.work) })), allowMissing: true }, engineDeps(kindOptions(argv)));
     const refusals = printPlan(plan, { json: Boolean(argv.json), scripts: Boolean(argv.scripts) || Boolean(argv.verbose) });
     if (refusals.length) process.exitCode = 2;
   },

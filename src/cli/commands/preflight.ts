@@ -34,7 +34,7 @@ export const command: CommandModule = {
         {
           recipe: String(argv.recipe),
           work: String(argv.work),
-          given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe) })),
+          given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe), work: String(argv.work) })),
           ...(argv.until ? { until: String(argv.until) } : {}),
           keep: Boolean(argv.keep),
           reporter: chooseReporter(argv as ViewOptions),

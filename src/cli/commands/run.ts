@@ -27,7 +27,7 @@ export const command: CommandModule = {
         {
           recipe: String(argv.recipe),
           work,
-          given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe) })),
+          given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe), work: String(argv.work) })),
           fresh: Boolean(argv.fresh),
           ...(argv.until ? { until: String(argv.until) } : {}),
           reporter: chooseReporter(argv as ViewOptions),

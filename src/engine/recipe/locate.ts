@@ -1,8 +1,18 @@
-import { isNode, LineCounter, type Document } from 'yaml';
 import type * as z from 'zod';
 import { BootstrapError } from '../../util/errors.js';
 
 export type FieldPath = ReadonlyArray<PropertyKey>;
+
+/**
+ * The line of every node of a recipe, by field path (`lineKey`): made when the YAML is parsed
+ * (parse-recipe.ts) and kept with a parsed recipe in a work directory (load-recipe.ts), so that a
+ * recipe read from there still names `file:line` without parsing its YAML again.
+ */
+export type LineTable = Record<string, number>;
+
+export function lineKey(path: FieldPath): string {
+  return JSON.stringify(path);
+}
 
 /** `phases[0].steps[2].script` */
 export function fieldName(path: FieldPath): string {
@@ -11,12 +21,12 @@ export function fieldName(path: FieldPath): string {
     .join('');
 }
 
-/** Maps a field path in a YAML document to `file:line`, falling back to the nearest parent. */
-export function yamlLocator(file: string, doc: Document, counter: LineCounter): (path: FieldPath) => string {
+/** Maps a field path to `file:line`, falling back to the nearest parent that has a line. */
+export function tableLocator(file: string, lines: LineTable): (path: FieldPath) => string {
   return (path) => {
     for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true);
-      if (isNode(node) && node.range) return `${file}:${counter.linePos(node.range[0]).line}`;
+      const line = lines[lineKey(path.slice(0, n))];
+      if (line !== undefined) return `${file}:${line}`;
     }
     return file;
   };

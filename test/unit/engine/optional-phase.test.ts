@@ -49,7 +49,7 @@ describe('a phase left out when its parameter is given, and detection that waits
   const work = () => join(dir.path, 'work');
 
   it('keeps the phase and defers detection while the default folder does not exist; detects once it does', async () => {
-    const r = load();
+    const r = await load();
     const before = resolveParams(r, { builtins: builtins(work(), dir.path), given: {} });
     expect(before.sources).toMatchObject({ target: 'default', chost: 'deferred' });
     expect(before.values.chost).toBe('i386-unknown-linux-musl');
@@ -64,7 +64,7 @@ describe('a phase left out when its parameter is given, and detection that waits
   });
 
   it('leaves the phase out when the parameter is given, and still checks that a given directory exists', async () => {
-    const r = load();
+    const r = await load();
     const given = join(dir.path, 'mine');
     expect(() => resolveParams(r, { builtins: builtins(work(), dir.path), given: { target: given } })).toThrow(/parameter target: .*mine is not a directory/);
     mkdirSync(join(given, 'gcc/i686-unknown-linux-musl'), { recursive: true });
@@ -74,15 +74,15 @@ describe('a phase left out when its parameter is given, and detection that waits
     expect(plan.omitted).toEqual([{ id: 'make', title: 'make', reason: `target is given (${given})` }]);
   });
 
-  it('an empty given folder is still not the starting point: detection says so instead of falling back', () => {
-    const r = load();
+  it('an empty given folder is still not the starting point: detection says so instead of falling back', async () => {
+    const r = await load();
     const given = join(dir.path, 'empty');
     mkdirSync(given);
     expect(() => resolveParams(r, { builtins: builtins(work(), dir.path), given: { target: given } })).toThrow(/cannot detect parameter chost: nothing matches/);
   });
 
   it('a frozen value (resume) keeps the phase; only what was given counts as set', async () => {
-    const r = load();
+    const r = await load();
     const frozen = { target: join(work(), 'made'), chost: 'i386-unknown-linux-musl' };
     const params = resolveParams(r, { builtins: builtins(work(), dir.path), given: {}, frozen });
     expect(params.sources).toMatchObject({ target: 'frozen', chost: 'frozen' });
@@ -90,7 +90,7 @@ describe('a phase left out when its parameter is given, and detection that waits
   });
 
   it('refuses unless_set naming no parameter, with the line', async () => {
-    const r = load(RECIPE.map((l) => l.replace('unless_set: target', 'unless_set: tagret')));
+    const r = await load(RECIPE.map((l) => l.replace('unless_set: target', 'unless_set: tagret')));
     const params = resolveParams(r, { builtins: builtins(work(), dir.path), given: {} });
     await expect(buildPlan(r, params, registry)).rejects.toThrow(/recipe\.yaml:\d+: phase make: unless_set names tagret, which is not a parameter of this recipe/);
   });

@@ -41,7 +41,7 @@ describe('parameters in shell scripts', () => {
   });
   afterEach(() => dir.remove());
 
-  it('a {{name}} in a shell field is one quoted word; elsewhere the value as it is', () => {
+  it('a {{name}} in a shell field is one quoted word; elsewhere the value as it is', async () => {
     const values = { v: `/bin/busybox; touch X`, t: `/tmp/t$(touch X)`, q: `it's` };
     expect(renderTemplate('bb={{v}} t={{ t }} q={{q}}', values, 'here', { shell: true })).toBe(`bb='/bin/busybox; touch X' t='/tmp/t$(touch X)' q='it'\\''s'`);
     expect(renderTemplate('bb={{v}}', values, 'here')).toBe('bb=/bin/busybox; touch X');
@@ -58,7 +58,7 @@ describe('parameters in shell scripts', () => {
       'echo {{v}}',
       ['  r:', '    path: "{{work}}/r"', '    prelude: echo {{v}}', '    preflight_prelude: echo {{v}}', '    env: { V: "{{v}}" }'],
     );
-    const r = loadRecipe(path);
+    const r = await loadRecipe(path);
     const work = join(dir.path, 'work');
     const params = resolveParams(r, { builtins: builtins(work, dir.path), given: { v: '$(touch X); touch Y' } });
     const plan = await buildPlan(r, params, engineDeps(kindOptions({ work, record: false })).registry);
@@ -68,21 +68,21 @@ describe('parameters in shell scripts', () => {
     expect(plan.roots.r!.env.V).toBe('$(touch X); touch Y');
   });
 
-  it('refuses a {{raw:name}} of a parameter whose pattern admits shell syntax, naming file and line', () => {
+  it('refuses a {{raw:name}} of a parameter whose pattern admits shell syntax, naming file and line', async () => {
     for (const param of ['  v: { default: a }', '  v: { default: a, pattern: ".*" }', '  v: { default: a, pattern: "[^/]+" }', '  v: { default: a, pattern: "[a-z ]+" }']) {
       const path = recipe(dir.path, [param], 'echo {{raw:v}}');
-      expect(() => loadRecipe(path), param).toThrow(/recipe\.yaml:\d+: phases\[0\]\.steps\[0\]\.script: \{\{raw:v\}\} puts the value into the script as it is/);
+      await expect(loadRecipe(path), param).rejects.toThrow(/recipe\.yaml:\d+: phases\[0\]\.steps\[0\]\.script: \{\{raw:v\}\} puts the value into the script as it is/);
     }
-    expect(() => loadRecipe(recipe(dir.path, [], 'cd {{raw:work}}'))).toThrow(/work is a path bootstrap sets/);
-    expect(() => loadRecipe(recipe(dir.path, [], 'true', ['  r:', '    path: /x', '    prelude: echo {{raw:plain}}']))).toThrow(/roots\.r\.prelude: \{\{raw:plain\}\}/);
+    await expect(loadRecipe(recipe(dir.path, [], 'cd {{raw:work}}'))).rejects.toThrow(/work is a path bootstrap sets/);
+    await expect(loadRecipe(recipe(dir.path, [], 'true', ['  r:', '    path: /x', '    prelude: echo {{raw:plain}}']))).rejects.toThrow(/roots\.r\.prelude: \{\{raw:plain\}\}/);
     // Where a value goes in as it is anyway, raw means nothing and is refused.
-    expect(() => loadRecipe(recipe(dir.path, ['  v: { default: a, pattern: "[a-z]+" }'], 'true', ['  r:', '    path: /x/{{raw:v}}']))).toThrow(/roots\.r\.path: \{\{raw:v\}\} is for shell scripts only/);
+    await expect(loadRecipe(recipe(dir.path, ['  v: { default: a, pattern: "[a-z]+" }'], 'true', ['  r:', '    path: /x/{{raw:v}}']))).rejects.toThrow(/roots\.r\.path: \{\{raw:v\}\} is for shell scripts only/);
     // Accepted: a pattern of safe characters only, and the numeric built-ins.
-    const ok = loadRecipe(recipe(dir.path, ['  v: { default: a, pattern: "[a-z0-9_]+-[a-z]+(\\\\.[0-9]+)?|yes|no" }'], 'echo "{{raw:v}} on {{raw:host_jobs}} jobs"'));
+    const ok = await loadRecipe(recipe(dir.path, ['  v: { default: a, pattern: "[a-z0-9_]+-[a-z]+(\\\\.[0-9]+)?|yes|no" }'], 'echo "{{raw:v}} on {{raw:host_jobs}} jobs"'));
     expect(ok.file.name).toBe('t');
   });
 
-  it('refuses a {{name}} inside quotes, a comment, a here-document or after a backslash', () => {
+  it('refuses a {{name}} inside quotes, a comment, a here-document or after a backslash', async () => {
     const cases: Array<[string, RegExp]> = [
       [`echo "at {{plain}}"`, /\{\{plain\}\} \(line 1 of the script\) stands inside double quotes/],
       [`echo '{{plain}}'`, /inside single quotes/],
@@ -93,10 +93,10 @@ describe('parameters in shell scripts', () => {
       ['echo `echo {{plain}}`', /inside backquotes/],
       ['echo $(( {{plain}} + 1 ))', /inside arithmetic/],
     ];
-    for (const [script, error] of cases) expect(() => loadRecipe(recipe(dir.path, [], script)), script).toThrow(error);
+    for (const [script, error] of cases) await expect(loadRecipe(recipe(dir.path, [], script)), script).rejects.toThrow(error);
   });
 
-  it('reads shell quoting as the shell does', () => {
+  it('reads shell quoting as the shell does', async () => {
     const contexts = (s: string) => placeholderContexts(s).map((u) => u.context);
     expect(contexts(`mkdir -p "$(dirname {{a}})" && x={{b}}/c # "{{c}}"`)).toEqual(['word', 'word', 'a comment']);
     expect(contexts(`echo "it's" {{a}} 'x'"$(echo "{{b}}")"`)).toEqual(['word', 'double quotes']);
@@ -104,7 +104,7 @@ describe('parameters in shell scripts', () => {
     expect(contexts(`echo $'{{a}}' a#{{b}}`)).toEqual(['single quotes', 'word']);
   });
 
-  it('tells a pattern that admits only shell-safe characters from one that does not', () => {
+  it('tells a pattern that admits only shell-safe characters from one that does not', async () => {
     for (const safe of ['[0-9]+', 'yes|no', '[a-z0-9_]+-[a-z0-9_]+-linux-musl', '[A-Za-z0-9_.+-]+(/[A-Za-z0-9_.+-]+)*', '[0-9]+(\\.[0-9]+)?', '\\d{1,3}', '(?:ab)+', '[\\w.-]+', '']) {
       expect(patternIsShellSafe(safe), safe).toBe(true);
     }
@@ -113,7 +113,7 @@ describe('parameters in shell scripts', () => {
     }
   });
 
-  it('loads both shipped recipes', () => {
-    for (const name of ['demo', 'gentoo-2025']) expect(loadRecipe(join(projectRoot, 'recipes', name, 'recipe.yaml')).file.name).toBe(name);
+  it('loads both shipped recipes', async () => {
+    for (const name of ['demo', 'gentoo-2025']) expect((await loadRecipe(join(projectRoot, 'recipes', name, 'recipe.yaml'))).file.name).toBe(name);
   });
 });

@@ -29,6 +29,14 @@ describe('work directory lock', () => {
 
   it('takes a lock whose file names a dead holder: only the kernel lock counts', async () => {
     writeFileSync(join(dir.path, 'lock'), JSON.stringify({ pid: 1, command: 'old', time: 't', lockPid: 1 }));
+    expect(workLockHolder(dir.path)).toBeUndefined(); // pid 1 exists, but holds no lock on this file
+    // A live process that holds a flock on another file is not the holder either.
+    const other = join(dir.path, 'other');
+    writeFileSync(other, '');
+    const elsewhere = execa('flock', ['--exclusive', '--no-fork', other, 'sh', '-c', 'echo held; exec sleep 60'], { reject: false });
+    children.push(elsewhere);
+    await new Promise<void>((resolve) => elsewhere.stdout!.once('data', () => resolve()));
+    writeFileSync(join(dir.path, 'lock'), JSON.stringify({ pid: 1, command: 'old', time: 't', lockPid: elsewhere.pid }));
     expect(workLockHolder(dir.path)).toBeUndefined();
     const lock = await acquireWorkLock(dir.path, 'new');
     expect(JSON.parse(readFileSync(join(dir.path, 'lock'), 'utf8'))).toMatchObject({ pid: process.pid, command: 'new' });
@@ -43,7 +51,8 @@ describe('work directory lock', () => {
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
     await expect(acquireWorkLock(dir.path, 'second')).rejects.toThrow(/in use by another bootstrap \(it is just starting\)/);
     expect(readFileSync(path, 'utf8')).toBe('');
-    expect(workLockHolder(dir.path)).toEqual({ pid: null });
+    // status names no holder that has not named itself (it has written nothing else either).
+    expect(workLockHolder(dir.path)).toBeUndefined();
   });
 
   it('is released by the kernel when its orchestrator is killed with SIGKILL', async () => {
