@@ -4,14 +4,6 @@ import { readJournal } from '../engine/journal.js';
 import type { EngineDeps } from '../engine/session.js';
 import type { RunHooks } from '../engine/runner.js';
 import type { StepKind } from '../engine/step-kind.js';
-import { createDistfilesKind } from '../steps/distfiles.js';
-import { createEmergeKind } from '../steps/emerge.js';
-import { createHandoffKind } from '../steps/handoff.js';
-import { createLiveBootstrapKind } from '../steps/live-bootstrap.js';
-import { createPackKind } from '../steps/pack.js';
-import { createRunKind } from '../steps/run.js';
-import { createWriteKind } from '../steps/write.js';
-import { createPackagesBuildKind } from '../steps/packages-build.js';
 import { DEFAULT_LOCK, RECIPES_DIR } from './defaults.js';
 
 /** Command-line options that shape the step kinds; a run records them and resume reuses them. */
@@ -46,25 +38,28 @@ export function kindOptions(argv: Record<string, unknown>, recorded: Partial<Kin
 /**
  * The engine's dependencies: every step kind, scripts run in the sandbox, the run hooks.
  *
- * status, plan and why build these too, and only plan: so a step kind's module holds its schema
- * and plan, and imports what only its run needs (the fetcher, execa, the packer) inside run().
- * The sandbox and the run hooks (provenance) are loaded when first used, for the same reason.
+ * status, plan and why build these too, and only plan: so a kind is imported when a plan first
+ * meets a step of it, its module holds its schema and plan, and it imports what only its run
+ * needs (the fetcher, execa, the packer) inside run(). The sandbox and the run hooks
+ * (provenance) are loaded when first used, for the same reason.
  * test/e2e/read-only-imports.test.ts checks that planning loads none of undici, execa or
- * listr2. A new kind is created here and added to the list.
+ * listr2, and no kind the recipe does not use. A new kind is added to the table under its
+ * `name` (test/unit/cli/engine-deps.test.ts checks the names).
  */
 export function engineDeps(options: KindOptions): EngineDeps {
-  const kinds: StepKind<any>[] = [
-    createRunKind(),
-    createWriteKind(),
-    createDistfilesKind({ lockPath: options.lock, storeDir: options.distdir, record: options.record, pin: options.pin, mirrors: options.mirrors }),
-    createPackKind(),
-    createHandoffKind(),
-    createPackagesBuildKind(),
-    createEmergeKind(),
-    createLiveBootstrapKind({ lockPath: options.lock, storeDir: options.distdir, mirrors: options.mirrors }),
-  ];
+  const { lock: lockPath, distdir: storeDir, record, pin, mirrors } = options;
+  const kinds: Record<string, () => Promise<StepKind<any>>> = {
+    run: async () => (await import('../steps/run.js')).createRunKind(),
+    write: async () => (await import('../steps/write.js')).createWriteKind(),
+    distfiles: async () => (await import('../steps/distfiles.js')).createDistfilesKind({ lockPath, storeDir, record, pin, mirrors }),
+    pack: async () => (await import('../steps/pack.js')).createPackKind(),
+    handoff: async () => (await import('../steps/handoff.js')).createHandoffKind(),
+    'packages-build': async () => (await import('../steps/packages-build.js')).createPackagesBuildKind(),
+    emerge: async () => (await import('../steps/emerge.js')).createEmergeKind(),
+    'live-bootstrap': async () => (await import('../steps/live-bootstrap.js')).createLiveBootstrapKind({ lockPath, storeDir, mirrors }),
+  };
   return {
-    registry: new Map(kinds.map((k) => [k.name, k])),
+    registry: new Map(Object.entries(kinds).map(([name, load]) => [name, once(load)])),
     recipesDir: RECIPES_DIR,
     runScript: async (request, io) => {
       const { runSandboxed } = await import('../host/sandbox.js');
@@ -95,4 +90,10 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The first call's promise, for every call. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
 }

@@ -65,12 +65,13 @@ export async function buildPlan(recipe: LoadedRecipe, params: ResolvedParams, re
     const planned: PlannedStep[] = [];
     for (const [s, def] of phase.steps.entries()) {
       const at = ['phases', p, 'steps', s];
-      const kind = registry.get(def.kind);
-      if (!kind) {
+      const load = registry.get(def.kind);
+      if (!load) {
         throw new BootstrapError('ERECIPE', `${recipe.locate([...at, 'kind'])}: step ${def.id}: unknown kind ${def.kind}`, {
           hint: `Known kinds: ${[...registry.keys()].sort().join(', ')}.`,
         });
       }
+      const kind = await load();
       const root = roots[def.root];
       const realRoot = real[def.root];
       if (!root || !realRoot) {

@@ -157,24 +157,19 @@ function preflightRange(plan: Plan, until: string | undefined): { last: PlannedS
 
 /** The same kinds, except that a kind with a dry-run form answers instead of running. */
 function askingRegistry(registry: StepKindRegistry, answers: Map<string, PretendResult>): StepKindRegistry {
-  const asking = new Map<string, StepKind<any>>();
-  for (const [name, kind] of registry) {
+  const asking = (kind: StepKind<any>): StepKind<any> => {
     const pretend = kind.pretend;
-    asking.set(
-      name,
-      pretend === undefined
-        ? kind
-        : {
-            ...kind,
-            async run(spec, plan, ctx) {
-              const answer = await pretend.call(kind, spec, plan, ctx);
-              answers.set(ctx.stepId, answer);
-              ctx.log.note(answer.ok ? `resolves: ${answer.would.length} to do` : `does not resolve: ${answer.problems.map((p) => p.kind).join(', ')}`);
-            },
-          },
-    );
-  }
-  return asking;
+    if (pretend === undefined) return kind;
+    return {
+      ...kind,
+      async run(spec, plan, ctx) {
+        const answer = await pretend.call(kind, spec, plan, ctx);
+        answers.set(ctx.stepId, answer);
+        ctx.log.note(answer.ok ? `resolves: ${answer.would.length} to do` : `does not resolve: ${answer.problems.map((p) => p.kind).join(', ')}`);
+      },
+    };
+  };
+  return new Map([...registry].map(([name, load]) => [name, async () => asking(await load())]));
 }
 
 /** A root inside the starting root moves into the overlay, and gets its preflight prelude. */

@@ -168,4 +168,9 @@ export interface StepKind<Spec = unknown> {
   pretend?(spec: Spec, plan: StepPlan, ctx: RunContext): Promise<PretendResult>;
 }
 
-export type StepKindRegistry = ReadonlyMap<string, StepKind<any>>;
+/**
+ * The kinds a recipe may use, by name, each loaded when a plan first meets a step of that kind
+ * (and once): a kind's module builds its schema when imported, so a command that plans a recipe
+ * of two kinds need not load the other six.
+ */
+export type StepKindRegistry = ReadonlyMap<string, () => Promise<StepKind<any>>>;

@@ -97,7 +97,7 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     expect(packagesLoaded(['fetch', '--lock', lock, '--dest', join(dir.path, 'store')]).packages.has('undici')).toBe(true);
   });
 
-  it('after a run, status, why and plan --work read the recipe the run kept, without loading the YAML parser', () => {
+  it('after a run, status, why and plan --work read the recipe the run kept, without loading the YAML parser or kinds the recipe does not use', () => {
     const recipeDir = join(dir.path, 'recipe');
     mkdirSync(recipeDir);
     writeFileSync(join(recipeDir, 'recipe.yaml'), ['name: kept', 'version: 1', 'description: d', 'phases:', '  - id: p', '    steps:', '      - { id: a, kind: run, root: host, script: "true" }', ''].join('\n'));
@@ -107,6 +107,9 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
       const loaded = packagesLoaded(args);
       expect(loaded.exitCode, args.join(' ')).toBe(0);
       expect(loaded.packages.has('yaml'), `${args[0]} loaded yaml`).toBe(false);
+      // Nor any step kind but the one the recipe uses (each kind's module builds its schema).
+      const kinds = loaded.sources.filter((s) => /^src\/steps\/[\w-]+\.ts$/.test(s) && !['src/steps/fields.ts', 'src/steps/failure-logs.ts'].includes(s));
+      expect(kinds, args[0]).toEqual(['src/steps/run.ts']);
     }
     // Before any run there is nothing kept: the hook sees the parser loaded.
     expect(packagesLoaded(['plan', '--recipe', recipeDir, '--work', join(dir.path, 'fresh')]).packages.has('yaml')).toBe(true);

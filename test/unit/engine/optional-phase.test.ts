@@ -33,7 +33,7 @@ const runKind: StepKind<{ script: string }> = {
   plan: (spec) => ({ summary: [], detail: { script: spec.script } }),
   run: async () => undefined,
 };
-const registry = new Map([['run', runKind as StepKind<unknown>]]);
+const registry = new Map([['run', async () => runKind as StepKind<unknown>]]);
 
 describe('a phase left out when its parameter is given, and detection that waits for it', () => {
   let dir: { path: string; remove: () => void };
