@@ -36,12 +36,12 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
   afterEach(() => dir.remove());
 
   /** The packages and source files in the chunks the command loaded, and its exit code. */
-  function packagesLoaded(args: string[]): { packages: Set<string>; sources: string[]; exitCode: number } {
+  function packagesLoaded(args: string[], cwd?: string): { packages: Set<string>; sources: string[]; exitCode: number } {
     const log = join(dir.path, `modules-${args[0]}.log`);
     writeFileSync(log, '');
     let exitCode = 0;
     try {
-      execFileSync(process.execPath, ['--import', HOOK, cliPath, ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true', BOOTSTRAP_TEST_MODULE_LOG: log }, stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(process.execPath, ['--import', HOOK, cliPath, ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true', BOOTSTRAP_TEST_MODULE_LOG: log }, stdio: ['ignore', 'ignore', 'pipe'], ...(cwd ? { cwd } : {}) });
     } catch (error) {
       exitCode = (error as { status: number }).status;
     }
@@ -113,5 +113,14 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     }
     // Before any run there is nothing kept: the hook sees the parser loaded.
     expect(packagesLoaded(['plan', '--recipe', recipeDir, '--work', join(dir.path, 'fresh')]).packages.has('yaml')).toBe(true);
+  });
+
+  it('audit --scan of one archive loads no zod (it checks no lock or journal), and no undici or listr2', () => {
+    const file = join(dir.path, 'notes.txt');
+    writeFileSync(file, 'plain text\n');
+    // Run where no distfiles.lock lies: in this repository the audit would check the shipped lock too.
+    const loaded = packagesLoaded(['audit', '--scan', file], dir.path);
+    expect(loaded.exitCode).toBe(0);
+    for (const name of ['zod', 'undici', 'listr2', 'yaml']) expect(loaded.packages.has(name), `audit --scan loaded ${name}`).toBe(false);
   });
 });
