@@ -118,48 +118,52 @@ export interface JournalContents {
 // What each event must hold, checked on every read: a journal is edited by hand now and then,
 // and a wrong type (an attempt that is not a number) would otherwise surface much later (a
 // log named `.NaN.log`). Unknown extra fields are allowed, for journals of later versions.
-const text = z.string();
-const strings = z.record(z.string(), z.string());
-const attemptFields = { time: text, step: text.min(1), attempt: z.number().int().positive(), fingerprint: text, log: text.min(1) };
-const eventSchema = z.discriminatedUnion('type', [
-  z.looseObject({
-    type: z.literal('run-started'),
-    tool: z.literal('bootstrap'),
-    journalVersion: z.number(),
-    time: text,
-    runId: text,
-    recipe: z.looseObject({ name: text, version: text, path: text, digest: text }),
-    params: strings,
-    given: strings,
-    steps: z.array(text),
-    options: z.record(z.string(), z.unknown()).optional(),
-  }),
-  z.looseObject({ type: z.literal('run-resumed'), time: text, from: text, given: strings, steps: z.array(text) }),
-  z.looseObject({ type: z.literal('step-started'), ...attemptFields }),
-  z.looseObject({
-    type: z.literal('step-finished'),
-    ...attemptFields,
-    durationMs: z.number().nonnegative(),
-    logDigest: text,
-    outcome: z.looseObject({
-      artifacts: z.array(z.looseObject({ path: text, integrity: text, size: z.number().int().nonnegative() })).optional(),
-      distfiles: strings.optional(),
-      materials: z.array(z.looseObject({ name: text, digest: strings })).optional(),
+// Built at the first read: a `plan` before any run never reads a journal.
+function buildEventSchema() {
+  const text = z.string();
+  const strings = z.record(z.string(), z.string());
+  const attemptFields = { time: text, step: text.min(1), attempt: z.number().int().positive(), fingerprint: text, log: text.min(1) };
+  return z.discriminatedUnion('type', [
+    z.looseObject({
+      type: z.literal('run-started'),
+      tool: z.literal('bootstrap'),
+      journalVersion: z.number(),
+      time: text,
+      runId: text,
+      recipe: z.looseObject({ name: text, version: text, path: text, digest: text }),
+      params: strings,
+      given: strings,
+      steps: z.array(text),
+      options: z.record(z.string(), z.unknown()).optional(),
     }),
-    inputs: strings.optional(),
-    texts: strings.optional(),
-  }),
-  z.looseObject({
-    type: z.literal('step-failed'),
-    ...attemptFields,
-    durationMs: z.number().nonnegative(),
-    exitCode: z.number().int().nullable(),
-    message: text,
-    tail: z.array(text),
-  }),
-  z.looseObject({ type: z.literal('interrupted'), time: text, step: text.nullable(), signal: text }),
-  z.looseObject({ type: z.literal('run-finished'), time: text, documents: z.array(text) }),
-]);
+    z.looseObject({ type: z.literal('run-resumed'), time: text, from: text, given: strings, steps: z.array(text) }),
+    z.looseObject({ type: z.literal('step-started'), ...attemptFields }),
+    z.looseObject({
+      type: z.literal('step-finished'),
+      ...attemptFields,
+      durationMs: z.number().nonnegative(),
+      logDigest: text,
+      outcome: z.looseObject({
+        artifacts: z.array(z.looseObject({ path: text, integrity: text, size: z.number().int().nonnegative() })).optional(),
+        distfiles: strings.optional(),
+        materials: z.array(z.looseObject({ name: text, digest: strings })).optional(),
+      }),
+      inputs: strings.optional(),
+      texts: strings.optional(),
+    }),
+    z.looseObject({
+      type: z.literal('step-failed'),
+      ...attemptFields,
+      durationMs: z.number().nonnegative(),
+      exitCode: z.number().int().nullable(),
+      message: text,
+      tail: z.array(text),
+    }),
+    z.looseObject({ type: z.literal('interrupted'), time: text, step: text.nullable(), signal: text }),
+    z.looseObject({ type: z.literal('run-finished'), time: text, documents: z.array(text) }),
+  ]);
+}
+let eventSchema: ReturnType<typeof buildEventSchema> | undefined;
 
 /**
  * Reads and checks a journal: every line is JSON, the first is this tool's run-started, every
@@ -198,11 +202,12 @@ export function readJournal(workDir: string, { head = false }: { head?: boolean 
     });
   }
   const events: JournalEvent[] = [];
+  const schema = (eventSchema ??= buildEventSchema());
   parsed.forEach((event, index) => {
-    const checked = eventSchema.safeParse(event);
+    const checked = schema.safeParse(event);
     if (!checked.success) {
       const type = (event as { type?: unknown } | null)?.type;
-      if (!eventSchema.options.some((option) => option.shape.type.value === type)) throw corrupt(path, index + 1, `has an unknown event type ${JSON.stringify(type)}`);
+      if (!schema.options.some((option) => option.shape.type.value === type)) throw corrupt(path, index + 1, `has an unknown event type ${JSON.stringify(type)}`);
       const issue = checked.error.issues[0]!;
       throw corrupt(path, index + 1, `is not a valid ${String(type)} event: ${issue.path.map(String).join('.') || 'the event'}: ${issue.message}`);
     }

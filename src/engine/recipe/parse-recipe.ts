@@ -20,14 +20,16 @@ export function parseRecipe(path: string, bytes: Buffer): { file: RecipeFile; li
     });
   }
   const lines: LineTable = {};
-  const visit = (node: unknown, at: FieldPath): void => {
+  // `key` is lineKey(path of the node), grown one segment at a time rather than made again.
+  const visit = (node: unknown, key: string): void => {
     if (!isNode(node)) return;
-    if (node.range) lines[lineKey(at)] = counter.linePos(node.range[0]).line;
+    if (node.range) lines[key] = counter.linePos(node.range[0]).line;
+    const child = (segment: PropertyKey) => `${key.slice(0, -1)}${key === '[]' ? '' : ','}${lineKey([segment]).slice(1)}`;
     // The paths doc.getIn() follows: a map's scalar keys, a sequence's indexes; not into aliases.
-    if (isMap(node)) for (const pair of node.items) visit(pair.value, [...at, (isScalar(pair.key) ? pair.key.value : pair.key) as PropertyKey]);
-    else if (isSeq(node)) node.items.forEach((item, i) => visit(item as Node, [...at, i]));
+    if (isMap(node)) for (const pair of node.items) visit(pair.value, child((isScalar(pair.key) ? pair.key.value : pair.key) as PropertyKey));
+    else if (isSeq(node)) node.items.forEach((item, i) => visit(item as Node, child(i)));
   };
-  visit(doc.contents, []);
+  visit(doc.contents, lineKey([]));
   const locate = tableLocator(path, lines);
   let data: unknown;
   try {
