@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BootstrapError, errnoCode } from '../util/errors.js';
@@ -37,6 +37,8 @@ const TOOL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
  */
 export async function acquireWorkLock(workDir: string, command: string): Promise<WorkLock> {
   const path = join(workDir, LOCK_FILE);
+  // Loaded here: `status` and `plan` read who holds the lock and never take it (2.5 ms to load).
+  const { spawn } = await import('node:child_process');
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'flock', '--exclusive', '--nonblock', '--conflict-exit-code', String(HELD), '--no-fork', path, '/bin/sh', '-c', 'echo locked; exec cat'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: TOOL_PATH },

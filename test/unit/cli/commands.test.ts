@@ -11,6 +11,9 @@ describe('the command table', () => {
     for (const [name, load] of Object.entries(COMMANDS)) {
       const { command } = await load();
       expect(String(command.command).split(' ')[0], `commands/${name}.ts`).toBe(name);
+      // main() hands yargs the builder as a function and runs the handler itself.
+      expect(typeof command.builder, `commands/${name}.ts`).toBe('function');
+      expect(typeof command.handler, `commands/${name}.ts`).toBe('function');
     }
   });
 });
