@@ -27,6 +27,9 @@ const bundle = fileURLToPath(new URL('../dist/bundle', import.meta.url));
 const outdir = `${bundle}.new-${process.pid}/`;
 const { build } = await import('esbuild');
 const lazyStringWidth = fileURLToPath(new URL('lazy-string-width.js', import.meta.url));
+const yamlModule = `${project}node_modules/yaml/browser/index.js`;
+const yargsAssert = fileURLToPath(new URL('yargs-assert.js', import.meta.url));
+const yargsShim = `${project}node_modules/yargs/lib/platform-shims/`;
 await build({
   absWorkingDir: project,
   entryPoints: ['src/cli/main.ts'],
@@ -58,6 +61,23 @@ await build({
       name: 'lazy-string-width',
       setup(b) {
         b.onResolve({ filter: /^string-width$/ }, (args) => (args.importer === lazyStringWidth ? undefined : { path: lazyStringWidth }));
+      },
+    },
+    {
+      // yaml's ES module build, which its package.json offers every platform but Node: the same
+      // code as the CommonJS one Node gets, which esbuild must wrap module by module and cannot
+      // trim. Only yaml's debug switches differ (LOG_TOKENS, LOG_STREAM in the environment), and
+      // where a warning goes for parse(), which bootstrap does not call.
+      name: 'yaml-es-module',
+      setup(b) {
+        b.onResolve({ filter: /^yaml$/ }, () => ({ path: yamlModule }));
+      },
+    },
+    {
+      // Only yargs' own import: undici and the rest keep node:assert.
+      name: 'yargs-assert',
+      setup(b) {
+        b.onResolve({ filter: /^(node:)?assert$/ }, (args) => (args.importer.startsWith(yargsShim) ? { path: yargsAssert } : undefined));
       },
     },
   ],

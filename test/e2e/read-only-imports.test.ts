@@ -35,8 +35,8 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
   });
   afterEach(() => dir.remove());
 
-  /** The packages and source files in the chunks the command loaded, and its exit code. */
-  function packagesLoaded(args: string[], cwd?: string): { packages: Set<string>; sources: string[]; exitCode: number } {
+  /** The packages and source files in the chunks the command loaded, the Node built-ins it imported, and its exit code. */
+  function packagesLoaded(args: string[], cwd?: string): { packages: Set<string>; sources: string[]; builtins: Set<string>; exitCode: number } {
     const log = join(dir.path, `modules-${args[0]}.log`);
     writeFileSync(log, '');
     let exitCode = 0;
@@ -45,11 +45,13 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     } catch (error) {
       exitCode = (error as { status: number }).status;
     }
-    const chunks = readFileSync(log, 'utf8').split('\n').filter((u) => u.startsWith(BUNDLE));
+    const urls = readFileSync(log, 'utf8').split('\n');
+    const chunks = urls.filter((u) => u.startsWith(BUNDLE));
+    const builtins = new Set(urls.filter((u) => u.startsWith('node:')));
     expect(chunks.length, 'the CLI ran from its bundle').toBeGreaterThan(0);
     const sources = [...new Set(chunks.flatMap((u) => chunkSources[u.slice(BUNDLE.length)] ?? []))];
     const packages = new Set(sources.map((s) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(s)?.[1]).filter((p): p is string => p !== undefined));
-    return { packages, sources, exitCode };
+    return { packages, sources, builtins, exitCode };
   }
 
   it('plan, status and why of the gentoo-2025 recipe load no undici, execa or listr2; a run-side command does (the hook sees them)', () => {
@@ -94,7 +96,9 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     // The same hook does see them when a command needs them: fetch loads the HTTP client.
     const lock = join(dir.path, 'empty.lock');
     writeFileSync(lock, JSON.stringify({ lockfileVersion: 1, distfiles: {} }));
-    expect(packagesLoaded(['fetch', '--lock', lock, '--dest', join(dir.path, 'store')]).packages.has('undici')).toBe(true);
+    const fetched = packagesLoaded(['fetch', '--lock', lock, '--dest', join(dir.path, 'store')]);
+    expect(fetched.packages.has('undici')).toBe(true);
+    expect(fetched.builtins.has('node:child_process'), 'the hook sees the built-ins a command imports').toBe(true);
   });
 
   it('after a run, status, why and plan --work read the recipe the run kept, without loading the YAML parser or kinds the recipe does not use', () => {
@@ -110,6 +114,9 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
       // Nor any step kind but the one the recipe uses (each kind's module builds its schema).
       const kinds = loaded.sources.filter((s) => /^src\/steps\/[\w-]+\.ts$/.test(s) && !['src/steps/fields.ts', 'src/steps/failure-logs.ts'].includes(s));
       expect(kinds, args[0]).toEqual(['src/steps/run.ts']);
+      // Nor node:child_process (only taking the work lock spawns), nor node:assert (the bundle
+      // gives yargs bin/yargs-assert.js): 2 ms each to load.
+      for (const builtin of ['node:child_process', 'node:assert']) expect(loaded.builtins.has(builtin), `${args[0]} loaded ${builtin}`).toBe(false);
     }
     // Before any run there is nothing kept: the hook sees the parser loaded.
     expect(packagesLoaded(['plan', '--recipe', recipeDir, '--work', join(dir.path, 'fresh')]).packages.has('yaml')).toBe(true);
