@@ -7,7 +7,7 @@
 // the folder without installing anything in it, so there is nothing to build with; say what to
 // do instead of `tsc: not found`.
 import { execFileSync } from 'node:child_process';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const project = fileURLToPath(new URL('..', import.meta.url));
@@ -24,6 +24,15 @@ execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: projec
 // Built beside the old bundle and swapped in, so that a CLI started during a rebuild finds
 // one whole bundle or the other.
 const bundle = fileURLToPath(new URL('../dist/bundle', import.meta.url));
+// CommonJS dependencies (undici, ssri, write-file-atomic) use require() and __filename, which an
+// ES module does not have. esbuild puts this line atop every chunk; it stays only in those that
+// name either (5 of some 150), as each createRequire() costs start-up time.
+const COMMONJS_BANNER = [
+  "import { createRequire as __bootstrapRequire } from 'node:module';",
+  "import { fileURLToPath as __bootstrapPath } from 'node:url';",
+  'const require = __bootstrapRequire(import.meta.url);',
+  'const __filename = __bootstrapPath(import.meta.url);',
+].join(' ');
 const outdir = `${bundle}.new-${process.pid}/`;
 const { build } = await import('esbuild');
 const lazyStringWidth = fileURLToPath(new URL('lazy-string-width.js', import.meta.url));
@@ -46,16 +55,7 @@ await build({
   chunkNames: '[name]-[hash]',
   minify: true,
   sourcemap: 'linked',
-  // CommonJS dependencies (undici, ssri, write-file-atomic) use require() and __filename, which
-  // an ES module does not have.
-  banner: {
-    js: [
-      "import { createRequire as __bootstrapRequire } from 'node:module';",
-      "import { fileURLToPath as __bootstrapPath } from 'node:url';",
-      'const require = __bootstrapRequire(import.meta.url);',
-      'const __filename = __bootstrapPath(import.meta.url);',
-    ].join(' '),
-  },
+  banner: { js: COMMONJS_BANNER },
   plugins: [
     {
       name: 'lazy-string-width',
@@ -91,6 +91,13 @@ await build({
       .map(([file, output]) => [file.split('/').pop(), Object.keys(output.inputs)]),
   );
   writeFileSync(`${outdir}chunks.json`, JSON.stringify(chunks));
+  for (const file of Object.keys(chunks)) {
+    const text = readFileSync(`${outdir}${file}`, 'utf8');
+    const body = text.slice(COMMONJS_BANNER.length);
+    // Emptied, not removed, so that the source map's lines still match. The test is loose on
+    // purpose: a property or string named require keeps the line too.
+    if (text.startsWith(COMMONJS_BANNER) && !/\brequire\b|\b__filename\b/.test(body)) writeFileSync(`${outdir}${file}`, body);
+  }
 });
 const old = `${bundle}.old-${process.pid}`;
 if (existsSync(bundle)) renameSync(bundle, old);
