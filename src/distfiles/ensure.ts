@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import pLimit from 'p-limit';
-import { Agent, interceptors } from 'undici';
+import Agent from 'undici/lib/dispatcher/agent.js';
+import redirect from 'undici/lib/interceptor/redirect.js';
 import { BootstrapError, isBootstrapError } from '../util/errors.js';
 import { describeHolder } from './distfile-lock.js';
 import type { FetchEventHandler } from './events.js';
@@ -171,7 +172,7 @@ export async function openFetchSession(options: {
   // bootstrap runs; it is compiled at the first request, after this.
   setFlagsFromString('--liftoff-only');
   const agent = new Agent({ headersTimeout: tuning.headersTimeoutMs, bodyTimeout: tuning.bodyTimeoutMs, connections: 8 });
-  const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: tuning.maxRedirections }));
+  const dispatcher = agent.compose(redirect({ maxRedirections: tuning.maxRedirections }));
   return {
     context: { store, dispatcher, mirrors, tuning, onEvent: options.onProgress ?? (() => undefined), signal: options.signal },
     close: () => agent.close().catch(() => undefined),

@@ -3,7 +3,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import request from 'undici/lib/api/api-request.js';
 import { findTool } from '../host/tools.js';
 import type { SignaturePin } from './lock-schema.js';
 
@@ -86,7 +87,8 @@ function dearmor(body: string): Buffer {
 }
 
 async function download(url: string, dispatcher: Dispatcher): Promise<Buffer> {
-  const response = await request(url, { dispatcher, method: 'GET' });
+  const { origin, pathname, search } = new URL(url);
+  const response = await request.call(dispatcher, { origin, path: `${pathname}${search}`, method: 'GET' });
   if (response.statusCode !== 200) {
     await response.body.dump();
     throw new Error(`HTTP ${response.statusCode}`);

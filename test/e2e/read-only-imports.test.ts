@@ -99,6 +99,10 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     const fetched = packagesLoaded(['fetch', '--lock', lock, '--dest', join(dir.path, 'store')]);
     expect(fetched.packages.has('undici')).toBe(true);
     expect(fetched.builtins.has('node:child_process'), 'the hook sees the built-ins a command imports').toBe(true);
+    // Only the parts of undici the fetcher uses (src/distfiles/undici-parts.d.ts), not its index,
+    // which loads all of undici and, through globalThis.Headers, Node's own copy as well.
+    expect(fetched.sources).toContain('node_modules/undici/lib/dispatcher/agent.js');
+    expect(fetched.sources).not.toContain('node_modules/undici/index.js');
   });
 
   it('after a run, status, why and plan --work read the recipe the run kept, without loading the YAML parser or kinds the recipe does not use', () => {
