@@ -51,10 +51,10 @@ const DECODE_ARGS: Record<Exclude<Compression, 'gzip'>, string[]> = {
 };
 
 /**
- * Decompresses a byte stream, or a file (`{ file }`: a host tool then reads it itself, which
- * spares the copy through this process). gzip uses node's zlib; node has no bzip2, xz or zstd
- * decoder, so those go through the host's tool (`bzip2 -dc`, ...), which also keeps memory
- * bounded. Corrupt input makes the iteration throw with the decoder's own message.
+ * Decompresses a byte stream, or a file (`{ file }`: a host tool then reads it itself, named on
+ * its command line, which spares the copy through this process). gzip uses node's zlib; node has
+ * no bzip2, xz or zstd decoder, so those go through the host's tool (`bzip2 -dc`, ...), which
+ * also keeps memory bounded. Corrupt input makes the iteration throw with the decoder's own message.
  */
 export async function* decompress(kind: Compression, input: AsyncIterable<Buffer> | { file: string }): AsyncGenerator<Buffer> {
   const fromFile = 'file' in input ? input.file : undefined;
@@ -71,8 +71,9 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Buffer
     return;
   }
   // bzip2, xz and zstd are each named for the tool that decodes them.
-  const child = execa(kind, DECODE_ARGS[kind], {
-    stdin: fromFile !== undefined ? { file: fromFile } : 'pipe',
+  // Not execa's `stdin: { file }`, which streams the file through this process into a socket.
+  const child = execa(kind, fromFile !== undefined ? [...DECODE_ARGS[kind], '--', fromFile] : DECODE_ARGS[kind], {
+    stdin: fromFile !== undefined ? 'ignore' : 'pipe',
     buffer: { stdout: false, stderr: true },
     encoding: 'buffer',
     reject: false,

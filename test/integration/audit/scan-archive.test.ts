@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArchiveError, scanArchive } from '../../../src/audit/scan-archive.js';
@@ -93,6 +93,27 @@ describe('scanArchive', () => {
     const outer = makeTarball(join(tmp.path, 'outer.tar.gz'), { 'pkg.zip': readFileSync(join(tmp.path, 'pkg.zip')) });
     const nested = await scanArchive(outer);
     expect(nested.findings.map((f) => f.member)).toEqual(['pkg-1.0/pkg.zip!lib/lib.jar!org/x/Main.class']);
+  });
+
+  it('names a compressed file on its decompressor\'s command line: the tool reads it, not this process', async (ctx) => {
+    needsTool(ctx, 'xz');
+    const archive = makeTarball(join(tmp.path, 'pkg-1.0.tar.xz'), SOURCE);
+    // An xz first on PATH that notes its arguments and what its stdin is, then runs the real one.
+    const bin = join(tmp.path, 'bin');
+    const noted = join(tmp.path, 'noted');
+    mkdirSync(bin);
+    const realXz = execFileSync('sh', ['-c', 'command -v xz'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(bin, 'xz'), `#!/bin/sh\nprintf '%s\\n' "$*" "$(readlink /proc/$$/fd/0)" > '${noted}'\nexec '${realXz}' "$@"\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      expect((await scanArchive(archive)).members).toBe(3);
+    } finally {
+      process.env.PATH = path;
+    }
+    const [args, stdin] = readFileSync(noted, 'utf8').split('\n');
+    expect(args).toMatch(new RegExp(`^-dc -T\\d -- ${archive}$`));
+    expect(stdin).toBe('/dev/null');
   });
 
   it('reads a squashfs image through unsquashfs -pf without extracting it', async (ctx) => {
