@@ -1,6 +1,5 @@
 import kleur from 'kleur';
 import { jsonReporter } from '../engine/progress/json.js';
-import { listrReporter } from '../engine/progress/listr.js';
 import { plainReporter } from '../engine/progress/plain.js';
 import type { Reporter } from '../engine/reporter.js';
 import type { RunResult } from '../engine/runner.js';
@@ -23,8 +22,8 @@ export interface ViewOptions {
 /** Output of the steps with `show_output: true` in this run, printed again when it ends. */
 const shown = new Map<string, string[]>();
 
-export function chooseReporter(argv: ViewOptions): Reporter {
-  const view = pickReporter(argv);
+export async function chooseReporter(argv: ViewOptions): Promise<Reporter> {
+  const view = await pickReporter(argv);
   return {
     ...view,
     stepStarted(step, attempt, log) {
@@ -38,12 +37,14 @@ export function chooseReporter(argv: ViewOptions): Reporter {
   };
 }
 
-function pickReporter(argv: ViewOptions): Reporter {
+async function pickReporter(argv: ViewOptions): Promise<Reporter> {
   if (argv.json) return jsonReporter();
   if (argv.quiet && argv.verbose) throw new BootstrapError('EUSAGE', '--quiet and --verbose contradict each other', { hint: 'Give one of them.' });
   if (argv.quiet) return quietReporter();
   if (argv.verbose) return plainReporter(undefined, { verbose: true });
   if (argv.plain || !process.stderr.isTTY || process.env.CI) return plainReporter();
+  // listr2 only for a terminal: fetch, pack and handoff load this module for its other parts.
+  const { listrReporter } = await import('../engine/progress/listr.js');
   return listrReporter();
 }
 

@@ -1,5 +1,4 @@
 import kleur from 'kleur';
-import { Listr } from 'listr2';
 import { mib } from '../util/format.js';
 import type { FetchEvent, FetchEventHandler } from './events.js';
 
@@ -91,6 +90,8 @@ export async function withFetchProgress<T>(
       clearInterval(timer);
     }
   }
+  // listr2 only for a terminal (fetch loads this module for a log or --quiet too).
+  const { Listr } = await import('listr2');
   let result: T | undefined;
   const lines: string[] = [];
   const list = new Listr(

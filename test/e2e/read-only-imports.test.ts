@@ -103,6 +103,8 @@ describe('read-only commands do not load what only a run needs (issue 15)', () =
     // which loads all of undici and, through globalThis.Headers, Node's own copy as well.
     expect(fetched.sources).toContain('node_modules/undici/lib/dispatcher/agent.js');
     expect(fetched.sources).not.toContain('node_modules/undici/index.js');
+    // Its terminal view only in a terminal: not on a pipe, as here.
+    expect(fetched.packages.has('listr2'), 'fetch loaded listr2 without a terminal').toBe(false);
   });
 
   it('after a run, status, why and plan --work read the recipe the run kept, without loading the YAML parser or kinds the recipe does not use', () => {

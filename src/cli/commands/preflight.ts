@@ -37,7 +37,7 @@ export const command: CommandModule = {
           given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe), work: String(argv.work) })),
           ...(argv.until ? { until: String(argv.until) } : {}),
           keep: Boolean(argv.keep),
-          reporter: chooseReporter(argv as ViewOptions),
+          reporter: await chooseReporter(argv as ViewOptions),
           signal: interrupt.signal,
           command: `bootstrap ${process.argv.slice(2).join(' ')}`,
         },

@@ -27,7 +27,7 @@ export const command: CommandModule = {
           given: givenParams(argv, KNOWN, await recipeParameters({ work })),
           ...(argv.from ? { from: String(argv.from) } : {}),
           ...(argv.until ? { until: String(argv.until) } : {}),
-          reporter: chooseReporter(argv as ViewOptions),
+          reporter: await chooseReporter(argv as ViewOptions),
           signal: interrupt.signal,
           command: `bootstrap ${process.argv.slice(2).join(' ')}`,
         },

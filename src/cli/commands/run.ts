@@ -30,7 +30,7 @@ export const command: CommandModule = {
           given: givenParams(argv, KNOWN, await recipeParameters({ recipe: String(argv.recipe), work: String(argv.work) })),
           fresh: Boolean(argv.fresh),
           ...(argv.until ? { until: String(argv.until) } : {}),
-          reporter: chooseReporter(argv as ViewOptions),
+          reporter: await chooseReporter(argv as ViewOptions),
           signal: interrupt.signal,
           command: `bootstrap ${process.argv.slice(2).join(' ')}`,
           options: { lock: options.lock, distdir: options.distdir, mirrors: options.mirrors, record: options.record, pin: options.pin },

@@ -1,6 +1,7 @@
 import { Listr, PRESET_TIMER, type ListrTask } from 'listr2';
 import type { PlannedStep } from '../plan.js';
 import { formatDuration, type Reporter, type RunStart, type StepFailureInfo } from '../reporter.js';
+import { eta } from './eta.js';
 
 interface Slot {
   started: Deferred<{ attempt: number }>;
@@ -78,18 +79,6 @@ export function runningTitle(step: PlannedStep, start: RunStart, elapsedMs: numb
   const total = start.steps.length;
   const n = `[${String(step.index + 1).padStart(String(total).length)}/${total}]`;
   return `${n} ${step.phase} › ${step.id}: ${formatDuration(elapsedMs)} elapsed${eta(step, start, elapsedMs)}`;
-}
-
-/** `, ETA … for the step (took … last time), … for the run` from the last run's durations, or ''. */
-export function eta(step: PlannedStep, start: RunStart, elapsedMs: number): string {
-  const estimate = start.estimates.get(step.id);
-  const later = start.steps.filter((s) => s.index > step.index);
-  const known = later.every((s) => start.estimates.has(s.id));
-  const laterMs = later.reduce((sum, s) => sum + (start.estimates.get(s.id) ?? 0), 0);
-  if (estimate === undefined) return known && later.length > 0 ? `, ETA ${formatDuration(laterMs)} for the run after this step` : '';
-  const stepLeft = Math.max(0, estimate - elapsedMs);
-  const overdue = elapsedMs > estimate ? ' (longer than last time)' : '';
-  return `, ETA ${formatDuration(stepLeft)} for the step${overdue || ` (took ${formatDuration(estimate)} last time)`}, ${known ? '' : 'at least '}${formatDuration(stepLeft + laterMs)} for the run`;
 }
 
 interface Deferred<T> {

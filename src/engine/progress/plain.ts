@@ -1,7 +1,7 @@
 import kleur from 'kleur';
 import type { PlannedStep } from '../plan.js';
 import { formatDuration, type Reporter, type RunStart } from '../reporter.js';
-import { eta } from './listr.js';
+import { eta } from './eta.js';
 
 const HEARTBEAT_MS = 60_000;
 
