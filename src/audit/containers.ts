@@ -85,7 +85,7 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Buffer
   if (feeder) pipeline(feeder, child.stdin!, () => {});
   let finished = false;
   try {
-    for await (const chunk of child.stdout!) yield chunk as Buffer;
+    yield* coalesced(child.stdout! as AsyncIterable<Buffer>);
     const result = await child;
     finished = true;
     const failure = toolFailure(kind, result);
@@ -97,4 +97,25 @@ export async function* decompress(kind: Compression, input: AsyncIterable<Buffer
       await child;
     }
   }
+}
+
+/**
+ * The chunks of `source` joined into runs of at least `bytes`. A decoder writes 8 KiB at a time
+ * (xz), and a pipe hands each write over as its own chunk: 23,000 for a 190 MB tar, each a
+ * parser write, and a header split across two of them a copy. Joined into 256 KiB, the scan of
+ * a one-block .tar.xz used 4.74 -> 4.51 s of CPU (median of 15, interleaved).
+ */
+async function* coalesced(source: AsyncIterable<Buffer>, bytes = 1 << 18): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of source) {
+    held.push(chunk);
+    size += chunk.length;
+    if (size >= bytes) {
+      yield held.length === 1 ? held[0]! : Buffer.concat(held, size);
+      held = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield Buffer.concat(held, size);
 }
