@@ -77,12 +77,14 @@ try {
   verdict(`plan before a run ≤ 3 × node -e 0 (median ratio ${first.ratio.median.toFixed(2)})`, first.ratio.median <= 3);
   // What neither command can go below while it parses its options with yargs and reads the
   // recipe with yaml and zod: the three libraries, bundled as bin/build.js bundles the CLI (yaml
-  // calls require(), as there),
-  // imported and nothing done with them (kept alive so the bundler drops none of them).
+  // from its ES module build, as there), imported and nothing done with them (kept alive so the
+  // bundler drops none of them).
   const { build } = await import('esbuild');
+  const yamlModule = fileURLToPath(new URL('../node_modules/yaml/browser/index.js', import.meta.url));
+  const yamlPlugin = { name: 'yaml-es-module', setup: (b) => b.onResolve({ filter: /^yaml$/ }, () => ({ path: yamlModule })) };
   const libraries = join(base, 'libraries.js');
   writeFileSync(join(base, 'libraries-entry.js'), "import yargs from 'yargs'; import * as yaml from 'yaml'; import * as z from 'zod'; globalThis.keep = [yargs, yaml.parseDocument, z.object, z.string];\n");
-  await build({ entryPoints: [join(base, 'libraries-entry.js')], nodePaths: [fileURLToPath(new URL('../node_modules', import.meta.url))], bundle: true, format: 'esm', platform: 'node', target: 'node20', minify: true, outfile: libraries, logLevel: 'warning', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } });
+  await build({ entryPoints: [join(base, 'libraries-entry.js')], nodePaths: [fileURLToPath(new URL('../node_modules', import.meta.url))], bundle: true, format: 'esm', platform: 'node', target: 'node20', minify: true, outfile: libraries, plugins: [yamlPlugin], logLevel: 'warning', banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" } });
   await paired({ title: 'yargs, yaml and zod imported alone (bundled)', baseline: floor, candidate: { label: 'import yargs, yaml, zod', run: () => measure([process.execPath, libraries], { cpu: false }) } });
 } finally {
   rmSync(base, { recursive: true, force: true });
