@@ -1,4 +1,5 @@
-import { Parser, type ReadEntry } from 'tar';
+import { Parser } from 'tar/parse';
+import type { ReadEntry } from 'tar/read-entry';
 import { ByteStream } from './byte-stream.js';
 
 export interface TarMember {
