@@ -62,11 +62,14 @@ parentPort.on('message', (m) => {
 const MAX_PENDING = 8 << 20;
 
 /**
- * Threads shared by every file being fetched, at most one per core and at most two: a thread
- * is a V8 isolate of about 10 MiB, and two hash sha512 at some 1.6 GB/s, more than downloads
- * deliver.
+ * Threads shared by every file being fetched: one core fewer than the machine has, at least one
+ * and at most two. The main thread receives and writes on the core left over; a thread is a V8
+ * isolate of about 10 MiB; and two hash sha512 at some 1.6 GB/s, more than downloads deliver.
+ * On two cores one thread is the faster: 8 files of 64 MiB from nginx on loopback, 4 at a time,
+ * took 1.050 s against two threads' 1.076 s, 1.128 against 1.216 times curl + sha512sum
+ * (`npm run bench -- fetch`, docs/performance.md).
  */
-const MAX_THREADS = Math.max(1, Math.min(2, availableParallelism()));
+const MAX_THREADS = Math.max(1, Math.min(2, availableParallelism() - 1));
 
 type Reply =
   | { type: 'ack'; id: number; end: number }
