@@ -79,8 +79,9 @@ try {
   // Warm the page cache for both sides alike.
   execFileSync('tar', ['--sort=name', '-cf', '/dev/null', '-C', root, '.']);
   execFileSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', '_', root]);
-  // What each side hands xz: bootstrap pack's reproducible pax format adds an extended header to
-  // every member (mtimes in nanoseconds), which xz has to compress too.
+  // What each side hands xz: bootstrap pack's pax format adds an extended header to the members
+  // that need one (xattrs, long names; every member when the tree has an mtime before 1970),
+  // which xz has to compress too.
   const streamSize = (args) => Number(/Total bytes written: (\d+)/.exec(spawnSync('tar', [...args, '--totals', '--file=/dev/null', '-C', root, '.'], { encoding: 'utf8' }).stderr)?.[1]);
   const plainSize = streamSize(['--create', '--sort=name']);
   const oursSize = streamSize(tarCreateArgs({ excludes: [] }));

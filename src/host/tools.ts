@@ -21,6 +21,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   gpgv: 'gpgv',
   bzip2: 'bzip2',
   mkfifo: 'coreutils',
+  find: 'findutils',
 };
 
 const found = new Map<string, string>();

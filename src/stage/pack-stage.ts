@@ -13,7 +13,7 @@ import { digestsText } from './catalyst-files.js';
 import { checkPackPaths } from './check-paths.js';
 import { DEFAULT_SEED_EXCLUDES, literalPattern, normalizeExcludes } from './exclude.js';
 import { digestsOf, HashingCounter, sri, Tap, type Digests } from './hashing.js';
-import { checkEpoch, compressionFor, compressor, tarCreateArgs, toolEnv, type Compression } from './tar-command.js';
+import { checkEpoch, compressionFor, compressor, tarCreateArgs, toolEnv, USTAR_MTIME_MAX, type Compression } from './tar-command.js';
 
 export interface PackProgress {
   /** Bytes of the (uncompressed) tar stream produced so far. */
@@ -31,7 +31,7 @@ export interface PackOptions {
   exclude?: readonly string[];
   /** Default: what the name of `out` says. */
   compress?: Compression;
-  /** Clamp newer mtimes to this (seconds since 1970); without it every mtime is kept as it is. */
+  /** Clamp newer mtimes to this (seconds since 1970); without it every mtime is kept as it is (to the second, tarCreateArgs). */
   epoch?: number;
   onProgress?: (event: PackProgress) => void;
   signal?: AbortSignal;
@@ -85,7 +85,11 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
   );
   const tools = { tar: findTool('tar'), compressor: compressor(compression) };
   const compressorPath = tools.compressor ? findTool(tools.compressor.tool) : undefined;
-  const treeArgs = tarCreateArgs({ excludes, epoch: options.epoch });
+  const beyond = await mtimeBeyondHeader(root, options.epoch, options.signal);
+  const mtimeNotes = beyond
+    ? [`${beyond} in ${root} has an mtime before 1970 or after 2242, which a tar header's own field cannot hold: every member's mtime is kept to the nanosecond instead, in a pax record of its own (a larger tarball)`]
+    : [];
+  const treeArgs = tarCreateArgs({ excludes, epoch: options.epoch, preciseMtimes: beyond !== undefined });
   // Positional: these apply to the exclude after them only, which then matches any one path component.
   const createArgs = [...treeArgs, '--no-anchored', '--no-wildcards-match-slash', `--exclude=${TEMP_NAME_GLOB}`];
   options.signal?.throwIfAborted();
@@ -145,7 +149,7 @@ export async function packStage(options: PackOptions): Promise<PackResult> {
       contentsSize: contents.digests.size,
       digestsIntegrity: sri(digestsHashes.sha512),
       digestsSize: digestsHashes.size,
-      warnings: [...cleanNotes, ...mountNotes, ...tempNotes, ...warnings],
+      warnings: [...cleanNotes, ...mountNotes, ...mtimeNotes, ...tempNotes, ...warnings],
     };
   } catch (error) {
     // Only the names this call made up; whatever sat under the final names stays as it was.
@@ -179,6 +183,20 @@ async function dryRun(tar: string, args: string[], root: string, signal?: AbortS
   const total = /Total bytes written: (\d+)/.exec(result.stderr);
   if (result.exitCode !== 0 || !total) throw toolFailure('tar (dry run)', root, result.exitCode, result.stderr);
   return { size: Number(total[1]), temps };
+}
+
+/**
+ * The first path under `root` (as find names it, on its filesystem) whose mtime a tar header's
+ * own field cannot hold: before 1970, or after 2242 unless the epoch clamps it. Undefined for
+ * nearly every tree, which is then packed with mtimes to the second (tarCreateArgs).
+ */
+async function mtimeBeyondHeader(root: string, epoch: number | undefined, signal?: AbortSignal): Promise<string | undefined> {
+  const late = epoch !== undefined && epoch <= USTAR_MTIME_MAX ? [] : ['-o', '-newermt', `@${USTAR_MTIME_MAX}`];
+  const [file, args] = tiedToParent(findTool('find'), ['.', '-xdev', '(', '!', '-newermt', '@-0.000000001', ...late, ')', '-print', '-quit']);
+  const result = await execa(file, args, { cwd: root, env: toolEnv(), extendEnv: false, stdin: 'ignore', reject: false, ...(signal ? { cancelSignal: signal } : {}) });
+  signal?.throwIfAborted();
+  if (result.exitCode !== 0) throw toolFailure('find', root, result.exitCode, result.stderr);
+  return result.stdout.trim() || undefined;
 }
 
 interface ArchiveJob {

@@ -54,21 +54,28 @@ export function checkEpoch(epoch: number | undefined, field = '--epoch'): void {
   }
 }
 
+/** The latest mtime a tar header's own field holds (11 octal digits of seconds: 2242). */
+export const USTAR_MTIME_MAX = 8 ** 11 - 1;
+
 /**
  * GNU tar options that make the archive a function of the tree alone: names sorted bytewise;
- * POSIX (pax) format with the per-process header names and atime/ctime removed; numeric ids with
+ * POSIX (pax) format with the per-process header names and atime/ctime removed, and mtimes to
+ * the second in the header's own field, as ustar and GNU tar's default format keep them, unless
+ * `preciseMtimes` (a pax record of its mtime for every member: one more 1 KiB header each, some
+ * 5 % more for xz to compress). Only a tree with an mtime that field cannot hold needs that
+ * (packStage finds out): without the record GNU tar writes such an mtime as 1970, silently. Numeric ids with
  * no user or group names (the seed's /etc/passwd is what counts, not the host's); the xattrs
  * Catalyst restores (`security.capability`, `user.pax.flags`) plus the rest of the `user.`
  * namespace the tree's owner set, but not `security.selinux`/`security.ima` labels the host
  * applied; no ACLs, which Catalyst does not extract. `--one-file-system` keeps mounts inside the
  * tree (proc, dev, a tmpfs) out. With an epoch, newer mtimes are clamped to it, older ones kept.
  */
-export function tarCreateArgs(options: { excludes: readonly string[]; epoch?: number }): string[] {
+export function tarCreateArgs(options: { excludes: readonly string[]; epoch?: number; preciseMtimes?: boolean }): string[] {
   return [
     '--create',
     '--sort=name',
     '--format=posix',
-    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    `--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime${options.preciseMtimes ? '' : ',delete=mtime'}`,
     '--numeric-owner',
     '--xattrs',
     '--xattrs-include=security.capability',

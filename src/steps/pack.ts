@@ -69,7 +69,7 @@ export function createPackKind(): StepKind<Spec> {
         summary: [
           `pack ${ctx.root.path} (root ${ctx.root.name}) into ${s.out} (${s.compression}), with .DIGESTS and .CONTENTS.gz beside it`,
           `excluding ${s.excludes.length === 0 ? 'nothing' : s.excludes.join(' ')}`,
-          s.epoch === undefined ? 'mtimes kept as they are' : `mtimes clamped to ${s.epoch} (${new Date(s.epoch * 1000).toISOString()})`,
+          s.epoch === undefined ? 'mtimes kept as they are (to the second)' : `mtimes clamped to ${s.epoch} (${new Date(s.epoch * 1000).toISOString()})`,
         ],
         detail: { root: ctx.root.path, out: s.out, exclude: s.excludes, compress: s.compression, epoch: s.epoch ?? null },
       };

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,39 @@ describe('packStage', () => {
     expect(statSync(join(dest, 'usr/bin/busybox-hardlink')).ino).toBe(statSync(join(dest, 'bin/busybox')).ino);
     expect(execFileSync('getcap', [join(dest, 'usr/local/bin/ping-cap')], { encoding: 'utf8' })).toMatch(/cap_net_raw[=+]ep/);
     expect(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'user.pax.flags', join(dest, 'usr/local/bin/paxmarked')], { encoding: 'utf8' })).toBe('em');
+  });
+
+  it('writes mtimes to the second in the header; only a tree with one the header cannot hold gets them all as pax records, and says so', async (ctx) => {
+    requireTools(ctx);
+    const dir = stageTempDir('bootstrap-stage-mtimes-');
+    cleanups.push(dir.remove);
+    const root = join(dir.path, 'root');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc/fraction'), 'a quarter second past\n');
+    utimesSync(join(root, 'etc/fraction'), 1_600_000_000.25, 1_600_000_000.25);
+    const mtimeOf = (tarball: string, path: string): number => {
+      const dest = join(outDir(), 'x');
+      mkdirSync(dest);
+      execFileSync('tar', ['-xpf', tarball, '-C', dest]);
+      return statSync(join(dest, path)).mtimeMs / 1000;
+    };
+
+    const whole = await packStage({ root, out: join(outDir(), 'whole.tar') });
+    expect(readFileSync(whole.path).includes('mtime=')).toBe(false);
+    expect(mtimeOf(whole.path, 'etc/fraction')).toBe(1_600_000_000);
+    expect(whole.warnings).toEqual([]);
+
+    // Before 1970: without a record of it, GNU tar would write 1970 and say nothing.
+    writeFileSync(join(root, 'etc/ancient'), 'from 1960\n');
+    // touch(1): Node's utimes takes a time before 1970 for now.
+    execFileSync('touch', ['-d', '@-315619200', join(root, 'etc/ancient')]);
+    const precise = await packStage({ root, out: join(outDir(), 'precise.tar') });
+    const bytes = readFileSync(precise.path);
+    expect(bytes.includes('mtime=-315619200')).toBe(true);
+    expect(bytes.includes('mtime=1600000000.25')).toBe(true);
+    expect(mtimeOf(precise.path, 'etc/ancient')).toBe(-315_619_200);
+    expect(mtimeOf(precise.path, 'etc/fraction')).toBe(1_600_000_000.25);
+    expect(precise.warnings).toEqual([expect.stringMatching(/^\.\/etc\/ancient in .* has an mtime before 1970 or after 2242/)]);
   });
 
   it('gives the same bytes for two packs of the tree and for a cp -a copy of it', async (ctx) => {

@@ -63,7 +63,10 @@ describe('tarCreateArgs', () => {
     for (const a of ['--sort=name', '--format=posix', '--numeric-owner', '--one-file-system', '--xattrs', '--xattrs-include=security.capability', '--mtime=@1700000000', '--clamp-mtime']) {
       expect(args).toContain(a);
     }
-    expect(args.find((a) => a.startsWith('--pax-option='))).toBe('--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime');
+    expect(args.find((a) => a.startsWith('--pax-option='))).toBe('--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime,delete=mtime');
+    // A tree with an mtime the header cannot hold keeps every mtime in a pax record.
+    const precise = tarCreateArgs({ excludes: [], preciseMtimes: true });
+    expect(precise.find((a) => a.startsWith('--pax-option='))).toBe('--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime');
     // Matching options only affect the --exclude options after them.
     expect(args.indexOf('--anchored')).toBeLessThan(args.indexOf('--exclude=./var/tmp/*'));
     expect(args.indexOf('--wildcards-match-slash')).toBeLessThan(args.indexOf('--exclude=./var/tmp/*'));

@@ -24,7 +24,7 @@ describe('the pack step kind: schema and plan', () => {
     const { plan: ctx } = packContexts('/work/lb/gentoo');
     const plan = await kind.plan(kind.schema.parse({ out: '/w/s.tar.zst', exclude: ['var/tmp/*', './usr/local/bin/bootstrap-fetch'] }), ctx);
     expect(plan.detail).toMatchObject({ exclude: ['./var/tmp/*', './usr/local/bin/bootstrap-fetch'], compress: 'zstd', epoch: null });
-    expect(plan.summary).toContain('mtimes kept as they are');
+    expect(plan.summary).toContain('mtimes kept as they are (to the second)');
     const none = await kind.plan(kind.schema.parse({ out: '/w/s.tar', exclude: [] }), ctx);
     expect(none.summary).toContain('excluding nothing');
   });
