@@ -206,7 +206,8 @@ function keepsConnection(headers: IncomingHttpHeaders): boolean {
   return /(^|,)\s*keep-alive\s*(,|$)/.test(connection) && framed;
 }
 
-function pathOf(url: string): string {
+/** The request target undici's dispatch() takes with an `origin`: the URL's path and query. */
+export function pathOf(url: string): string {
   const parsed = new URL(url);
   return `${parsed.pathname}${parsed.search}`;
 }

@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import request from 'undici/lib/api/api-request.js';
 import { findTool } from '../host/tools.js';
+import { pathOf } from './http-download.js';
 import type { SignaturePin } from './lock-schema.js';
 
 const run = promisify(execFile);
@@ -87,8 +88,7 @@ function dearmor(body: string): Buffer {
 }
 
 async function download(url: string, dispatcher: Dispatcher): Promise<Buffer> {
-  const { origin, pathname, search } = new URL(url);
-  const response = await request.call(dispatcher, { origin, path: `${pathname}${search}`, method: 'GET' });
+  const response = await request.call(dispatcher, { origin: new URL(url).origin, path: pathOf(url), method: 'GET' });
   if (response.statusCode !== 200) {
     await response.body.dump();
     throw new Error(`HTTP ${response.statusCode}`);
